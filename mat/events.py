@@ -1,0 +1,35 @@
+"""Events: what the pipeline tells the world (buzzer, store, socket, `mat replay`).
+
+An event is a plain dict with at least "t" (seconds, the frame clock's time base) and "type";
+the extra fields per type are listed in DESIGN.md 6.2. Plain dicts keep JSON, SQLite and the
+socket free of conversions.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+Event = dict[str, Any]
+
+#: Event types and the fields each one carries at least (DESIGN.md 6.2 plus ours).
+EVENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "present": (),
+    "calibrated": ("pressed",),
+    "liftoff": ("contact",),
+    "contact": ("duration_s",),
+    "rep": ("perfect", "descent_s", "set", "rep", "balance"),
+    "fast_descent": ("descent_s", "tempo_s"),
+    "set_end": ("set", "reps", "perfect_reps"),
+    "absent": (),
+    "session_end": ("reps", "perfect_reps", "liftoffs", "sets", "mean_descent_s", "balance", "duration_s"),
+    "dead_cell": ("row", "col", "kind"),
+    "cell_ok": ("row", "col"),
+    "chip_offline": ("row",),
+    "chip_online": ("row",),
+}
+
+
+def make_event(t: float, type_: str, **fields: Any) -> Event:
+    """An event at time `t` (s). Times are rounded to the microsecond, like recordings."""
+    event: Event = {"t": round(float(t), 6), "type": type_}
+    event.update(fields)
+    return event

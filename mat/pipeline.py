@@ -1,0 +1,275 @@
+"""The pipeline: frames and their timestamps in, events and live state out.
+
+Pure: no I2C, GPIO, SQLite or sockets, and time comes only from the frames, so the daemon,
+`mat replay`, the benchmark and the tests run exactly the same code and get the same events.
+
+    counts ─> CellConditioner ─> presence ─> Calibrator ─> LumbarContact ─> LiftOffDetector
+                                                                 └────────> RepCounter ─> summary
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from hardware.materials import material as material_named
+from hardware.materials import rail_counts
+
+from .calibration import Calibration, Calibrator
+from .conditioning import CellConditioner, ConditionedFrame
+from .detector import BODY_LEAVING_TOTAL, LiftOffDetector, LumbarContact, Zone
+from .events import Event, make_event
+from .reps import RepCounter
+
+#: A body is on the mat when the cells are raised by this many counts on average (counts/cell).
+PRESENT_COUNTS_PER_CELL = 900
+#: ...and gone when they fall below this (hysteresis, counts/cell), for ABSENT_AFTER_S.
+ABSENT_COUNTS_PER_CELL = 450
+PRESENT_AFTER_S = 0.5
+ABSENT_AFTER_S = 4.0
+
+FLOOR_MIN, FLOOR_MAX, FLOOR_STEP = 0.20, 0.90, 0.05
+
+
+def validate_floor(floor: float) -> float:
+    """The floor, rounded to its 0.05 step; ValueError outside 0.20–0.90 or off the step."""
+    floor = float(floor)
+    steps = round((floor - FLOOR_MIN) / FLOOR_STEP)
+    if not (FLOOR_MIN - 1e-9 <= floor <= FLOOR_MAX + 1e-9) or abs(FLOOR_MIN + steps * FLOOR_STEP - floor) > 1e-6:
+        raise ValueError(f"floor must be 0.20 to 0.90 in steps of 0.05, not {floor}")
+    return round(FLOOR_MIN + steps * FLOOR_STEP, 2)
+
+
+class SessionTally:
+    """Running totals of one session, for the live page and the `session_end` summary."""
+
+    def __init__(self, t: float) -> None:
+        self.start_t = t
+        self.reps = self.perfect_reps = self.liftoffs = 0
+        self.descents: list[float] = []
+        self.balances: list[float] = []
+
+    def count(self, event: Event) -> None:
+        if event["type"] == "rep":
+            self.reps += 1
+            self.perfect_reps += bool(event["perfect"])
+            self.descents.append(event["descent_s"])
+            self.balances.append(event["balance"])
+        elif event["type"] == "liftoff":
+            self.liftoffs += 1
+
+    def summary(self, t: float, sets: int) -> Event:
+        return make_event(
+            t, "session_end", reps=self.reps, perfect_reps=self.perfect_reps, liftoffs=self.liftoffs,
+            sets=sets,
+            mean_descent_s=round(float(np.mean(self.descents)), 3) if self.descents else None,
+            balance=round(float(np.mean(self.balances)), 3) if self.balances else None,
+            duration_s=round(t - self.start_t, 3),
+        )
+
+
+class Pipeline:
+    """One mat's detection pipeline. Feed it frames with `process`; read `live_state()`.
+
+    rows, cols: grid size. material: "velostat" or "fsr". gain: ADS1115 gain (sets the rail).
+    floor: the lift-off threshold on lumbar contact (fraction). tempo_s: target descent (s).
+    """
+
+    def __init__(self, rows: int = 4, cols: int = 4, material: str = "velostat", gain: float = 1,
+                 floor: float = 0.5, tempo_s: float = 3.0) -> None:
+        self.rows, self.cols = rows, cols
+        self.conditioner = CellConditioner(rows, cols, material_named(material), rail_counts(gain))
+        self.floor = validate_floor(floor)
+        self.tempo_s = float(tempo_s)
+        self.present = False
+        self.calibrator = Calibrator()
+        self.calibration: Calibration | None = None
+        self.contact_model: LumbarContact | None = None
+        self.detector = LiftOffDetector(self.floor)
+        self.reps: RepCounter | None = None
+        self.tally: SessionTally | None = None
+        self.contact: float | None = None
+        self.zone: Zone | None = None
+        self._presence_since: float | None = None
+        self._force_calibration = False
+        self._last: ConditionedFrame | None = None
+        self.t = 0.0
+
+    # -- commands -------------------------------------------------------------------------
+    def set_floor(self, floor: float) -> None:
+        self.floor = validate_floor(floor)
+        self.detector.floor = self.floor
+
+    def set_tempo(self, tempo_s: float) -> None:
+        self.tempo_s = float(tempo_s)
+        if self.reps is not None:
+            self.reps.tempo_s = self.tempo_s
+
+    def recalibrate(self) -> None:
+        """Take the current steady map as the pressed baseline at the next frame."""
+        self._force_calibration = True
+
+    # -- frames ---------------------------------------------------------------------------
+    def process(self, t: float, counts: np.ndarray, offline_rows=()) -> list[Event]:
+        self.t = t
+        frame, events = self.conditioner.condition(t, counts, offline_rows, empty=not self.present)
+        self._last = frame
+        events += self._track_presence(frame)
+        if self.present:
+            events += self._while_present(frame)
+        for event in events:
+            if self.tally is not None:
+                self.tally.count(event)
+        return events
+
+    def finish(self) -> list[Event]:
+        """The recording or the daemon ends: close a session still open, with its summary."""
+        return self._end_session(self.t) if self.present else []
+
+    def end_session(self) -> list[Event]:
+        """The stop command: end the session now, as if the person had left."""
+        return self._end_session(self.t) if self.present else []
+
+    def _track_presence(self, frame: ConditionedFrame) -> list[Event]:
+        per_cell = frame.raised_counts / max(int(frame.alive.sum()), 1)
+        wanted = per_cell >= PRESENT_COUNTS_PER_CELL if not self.present else per_cell > ABSENT_COUNTS_PER_CELL
+        if wanted == self.present:
+            self._presence_since = None
+            return []
+        if self._presence_since is None:
+            self._presence_since = frame.t
+        hold = PRESENT_AFTER_S if not self.present else ABSENT_AFTER_S
+        if frame.t - self._presence_since < hold:
+            return []
+        since = self._presence_since
+        self._presence_since = None
+        if not self.present:
+            return self._start_session(since)
+        return self._end_session(frame.t, absent_t=since)
+
+    def _start_session(self, t: float) -> list[Event]:
+        self.present = True
+        self.calibrator.reset()
+        self.calibration = None
+        self.contact_model = None
+        self.detector = LiftOffDetector(self.floor)
+        self.reps = RepCounter(self.rows, self.cols, self.tempo_s)
+        self.tally = SessionTally(t)
+        self.contact = None
+        self.zone = None
+        return [make_event(t, "present")]
+
+    def _end_session(self, t: float, absent_t: float | None = None) -> list[Event]:
+        events: list[Event] = []
+        if self.detector.lifted:
+            events.append(self.detector.end(absent_t if absent_t is not None else t))
+        if self.reps is not None:
+            events += self.reps.finish(t)
+        events.append(make_event(absent_t if absent_t is not None else t, "absent"))
+        tally = self.tally
+        for event in events:
+            tally.count(event)
+        events.append(tally.summary(t, self.reps.set_no if self.reps else 0))
+        self.present = False
+        self.tally = None
+        self.contact = None
+        self.zone = None
+        self.calibration = None
+        self.contact_model = None
+        return events
+
+    def _while_present(self, frame: ConditionedFrame) -> list[Event]:
+        events: list[Event] = []
+        if self.calibration is None or self._force_calibration:
+            calibration = self.calibrator.observe(frame.t, frame.load, frame.alive, force=self._force_calibration)
+            self._force_calibration = False
+            if calibration is not None:
+                first = self.calibration is None
+                self.calibration = calibration
+                self.contact_model = LumbarContact(calibration)
+                centre = _lateral_centre(calibration.pressed_load)
+                if first:
+                    self.reps = RepCounter(self.rows, self.cols, self.tempo_s, lateral_centre=centre)
+                events.append(make_event(frame.t, "calibrated", pressed=calibration.pressed,
+                                         lumbar_cells=_cells(calibration.lumbar_weights)))
+            if self.calibration is None:
+                return events
+        contact = self.contact_model.update(frame.t, frame.load, frame.alive)
+        total = float(np.sum(frame.load))
+        body_leaving = total < BODY_LEAVING_TOTAL * self.calibration.total_load * _live_share(frame, self.calibration)
+        was_lifted = self.detector.lifted
+        detector_events = self.detector.update(frame.t, contact, body_leaving)
+        for event in detector_events:
+            if event["type"] == "liftoff":
+                self.reps.note_liftoff(self.detector.liftoff_t, None)
+            elif event["type"] == "contact" and was_lifted:
+                self.reps.note_liftoff(self.detector.liftoff_t, event["t"])
+        events += detector_events
+        events += self.reps.update(frame.t, frame.load)
+        self.contact = None if math.isnan(contact) else contact
+        self.zone = self.detector.zone(contact) if self.contact is not None else None
+        return events
+
+    # -- live state -----------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        if not self.present:
+            return "empty"
+        if self.calibration is None:
+            return "calibrating" if self.calibrator.holding else "waiting"
+        if self.detector.lifted:
+            return "lifted"
+        return "exercising" if self.reps is not None and (self.reps.in_set or self.reps._swing is not None) else "resting"
+
+    def live_state(self) -> dict:
+        """The state the page shows (INTERFACES: the live socket's "state" message, less the
+        daemon's own fields)."""
+        frame = self._last
+        pressure = _normalised_pressure(frame, self.calibration)
+        tally = self.tally
+        return {
+            "type": "state",
+            "t": round(self.t, 3),
+            "state": self.state,
+            "contact": None if self.contact is None else round(self.contact, 3),
+            "floor": self.floor,
+            "warning_floor": round(self.detector.warning_floor, 3),
+            "zone": None if self.zone is None else self.zone.name,
+            "warning_level": None if self.zone is None else round(self.zone.level, 3),
+            "pressure": pressure,
+            "reps": tally.reps if tally else 0,
+            "perfect_reps": tally.perfect_reps if tally else 0,
+            "liftoffs": tally.liftoffs if tally else 0,
+            "set": self.reps.set_no if (self.reps and tally) else 0,
+            "dead_cells": [list(rc) for rc in sorted(self.conditioner.dead_kind)],
+            "offline_chips": sorted(self.conditioner.offline_rows),
+            "tempo_s": self.tempo_s,
+        }
+
+
+def _lateral_centre(load: np.ndarray) -> float:
+    cols = np.arange(load.shape[1], dtype=float)
+    col_load = load.sum(axis=0)
+    return float(np.dot(col_load, cols) / max(col_load.sum(), 1e-12))
+
+
+def _cells(weights: np.ndarray) -> list[list[int]]:
+    return [[int(r), int(c)] for r, c in zip(*np.nonzero(weights > 0))]
+
+
+def _live_share(frame: ConditionedFrame, calibration: Calibration) -> float:
+    """Share of the calibrated total that sits on cells still alive (dead cells drop out)."""
+    if calibration.total_load <= 0:
+        return 1.0
+    return float(np.sum(np.where(frame.alive, calibration.pressed_load, 0.0))) / calibration.total_load
+
+
+def _normalised_pressure(frame: ConditionedFrame | None, calibration: Calibration | None) -> list[list[float]]:
+    """Per-cell pressure 0..1 for the heatmap: against the calibrated peak cell when there is
+    one, otherwise against this frame's own peak."""
+    if frame is None:
+        return []
+    scale = float(calibration.pressed_load.max()) if calibration is not None else float(frame.load.max())
+    if scale <= 0:
+        return np.zeros_like(frame.load).tolist()
+    return np.round(np.clip(frame.load / scale, 0.0, 1.5), 3).tolist()
