@@ -1,0 +1,101 @@
+"""The `mat` command: run, web, demo, replay, bench, doctor, record.
+
+Each subcommand is a thin shell over a module that does the work, so tests call the modules.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+log = logging.getLogger("mat")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mat", description="Flatback smart exercise mat")
+    parser.add_argument("--config", help="TOML configuration file (default /etc/flatback/config.toml, "
+                        "or $FLATBACK_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="the realtime daemon (owns the hardware)")
+    run.add_argument("--emulated", action="store_true",
+                     help="emulated chips and pins with a simulated person (no Pi needed)")
+    run.add_argument("--scenario", help="with --emulated: a scenario file or suite name to play")
+    run.add_argument("--record", metavar="FILE", help="also write every frame to a recording CSV")
+
+    web = sub.add_parser("web", help="the web server (production WSGI server)")
+    web.add_argument("--host")
+    web.add_argument("--port", type=int)
+
+    demo = sub.add_parser("demo", help="daemon and web server on emulated hardware, with a simulated person")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--host", default="127.0.0.1")
+
+    replay = sub.add_parser("replay", help="run the pipeline over a recording")
+    replay.add_argument("file")
+    replay.add_argument("--floor", type=float)
+    replay.add_argument("--material", choices=["velostat", "fsr"])
+    replay.add_argument("--json", action="store_true", help="one JSON event per line")
+
+    bench = sub.add_parser("bench", help="measure the DESIGN.md section 7 figures on this machine")
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--quick", action="store_true", help="fewer scenarios and shorter runs")
+    bench.add_argument("--load", action="store_true", help="also measure latency while browsers watch")
+
+    sub.add_parser("doctor", help="check the mat's hardware, database and services")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args) -> int:
+    if args.command == "replay":
+        from .recording import RecordingError
+        from .replay import print_replay
+
+        try:
+            print_replay(args.file, floor=args.floor, material=args.material, as_json=args.json)
+        except (RecordingError, OSError, ValueError) as error:
+            print(f"mat replay: {error}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "bench":
+        from .bench import print_bench
+
+        return print_bench(as_json=args.json, quick=args.quick, with_load=args.load)
+
+    from .config import ConfigError, load_config
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(f"mat: {error}", file=sys.stderr)
+        return 2
+    if args.command == "run":
+        from .service import run_daemon
+
+        return run_daemon(config, emulated=args.emulated, scenario=args.scenario, record=args.record)
+    if args.command == "web":
+        from .service import run_web
+
+        return run_web(config, host=args.host, port=args.port)
+    if args.command == "demo":
+        from .service import run_demo
+
+        return run_demo(config, host=args.host, port=args.port)
+    if args.command == "doctor":
+        from .doctor import run_doctor
+
+        return run_doctor(config)
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""`mat run`: the realtime loop. It alone owns the hardware.
+
+Per frame: read the grid, run the pipeline, drive the buzzer, hand the frame to the store's
+writer thread and the latest state to the live socket. Nothing in the loop waits for the web,
+the disk or a client: storage and sockets have their own threads and bounded queues
+(the Klipper/Moonraker split, STYLE.md).
+"""
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .alerts import AlertSounds
+from .events import Event
+from .pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+#: Live state goes out at this rate; the socket thread sends each client the latest (Hz).
+STATE_RATE_HZ = 15.0
+#: Frames kept from before a session starts, so an exported session replays from an empty mat (s).
+PRE_ROLL_S = 3.0
+#: The systemd watchdog is fed at this interval from the loop itself (s).
+WATCHDOG_INTERVAL_S = 1.0
+
+
+@dataclass
+class LoopFigures:
+    """What the loop measures about itself, for the page and `mat bench`."""
+
+    frames: int = 0
+    frame_rate_hz: float = 0.0
+    cpu_ms: float = 0.0  # pipeline + alerts + hand-off to storage, per frame
+    _frame_times: deque = field(default_factory=lambda: deque(maxlen=200))
+
+    def record(self, t: float, cpu_s: float) -> None:
+        self.frames += 1
+        self._frame_times.append(t)
+        if len(self._frame_times) >= 2:
+            span = self._frame_times[-1] - self._frame_times[0]
+            self.frame_rate_hz = (len(self._frame_times) - 1) / span if span > 0 else 0.0
+        self.cpu_ms += (cpu_s * 1000 - self.cpu_ms) * 0.02
+
+
+class MatLoop:
+    """The realtime loop around one Pipeline.
+
+    grid: a `hardware.grid_adc.GridADC`. feedback: a `hardware.feedback.Feedback`.
+    store_writer: a `mat.store.StoreWriter` (or None). store: the `mat.store.Store` the writer
+    writes to (sessions are opened and closed through it). live: a `mat.live_socket.LiveServer`
+    (or None). recorder: a `mat.recording.RecordingWriter` for `--record` (or None).
+    clock: the clock the grid runs on. notify: callable(str) for sd_notify (or None).
+    """
+
+    def __init__(self, grid, pipeline: Pipeline, feedback, clock, store=None, store_writer=None,
+                 live=None, recorder=None, notify=None) -> None:
+        self.grid = grid
+        self.pipeline = pipeline
+        self.feedback = feedback
+        self.alerts = AlertSounds(feedback)
+        self.clock = clock
+        self.store = store
+        self.writer = store_writer
+        self.live = live
+        self.recorder = recorder
+        self.notify = notify
+        self.figures = LoopFigures()
+        self.session_id: int | None = None
+        self.event_log: list[Event] = []  # kept for tests and the benchmark; bounded below
+        self._t0: float | None = None
+        self._pre_roll: deque = deque()
+        self._next_state_t = 0.0
+        self._next_watchdog_t = 0.0
+        self._ready_sent = False
+        self.keep_events = 10_000
+
+    def apply_settings(self, settings: dict) -> None:
+        """Settings from the store (the page) take effect at the next frame."""
+        if "floor" in settings:
+            self.pipeline.set_floor(settings["floor"])
+        if "tempo_s" in settings:
+            self.pipeline.set_tempo(settings["tempo_s"])
+        if "sound" in settings:
+            self.feedback.sound_enabled = bool(settings["sound"])
+
+    def step(self) -> list[Event]:
+        """Read one frame and do everything that follows from it."""
+        frame = self.grid.read_frame()
+        started = time.perf_counter()
+        if self._t0 is None:
+            self._t0 = frame.t
+        # The pipeline's time base is the recording's: seconds since the loop started, to the
+        # microsecond, so a recording made here replays to exactly these events.
+        t = round(frame.t - self._t0, 6)
+        events = self.pipeline.process(t, frame.counts, frame.offline_rows)
+        self.alerts.respond(self.clock.monotonic(), events, self.pipeline.zone, self.pipeline.present)
+        if self.recorder is not None:
+            self.recorder.write(t, frame.counts)
+        self._store(t, frame.counts, events)
+        self.figures.record(frame.t, time.perf_counter() - started)
+        self._publish(t, events)
+        self._handle_commands()
+        self._feed_watchdog()
+        if events:
+            self.event_log.extend(events)
+            del self.event_log[: -self.keep_events]
+        return events
+
+    def run(self, should_stop) -> None:
+        """Loop until `should_stop()` is true; then close the session cleanly."""
+        gc.freeze()  # startup objects never need collecting: shorter GC pauses in the loop
+        try:
+            while not should_stop():
+                try:
+                    self.step()
+                except Exception:  # a bug must not silence the buzzer for good: log, go on
+                    log.exception("frame failed")
+                    self.clock.sleep(0.01)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        events = self.pipeline.finish()
+        if events:
+            self._store(self.pipeline.t, None, events)
+            self.alerts.respond(self.clock.monotonic(), events, None, False)
+            self.event_log.extend(events)
+        if self.writer is not None:
+            self.writer.flush()
+
+    # -- storage ----------------------------------------------------------------------------
+    def _store(self, t: float, counts, events: list[Event]) -> None:
+        if self.writer is None:
+            return
+        for event in events:
+            if event["type"] == "present":
+                self._open_session(event)
+        if self.session_id is not None:
+            if counts is not None:
+                self.writer.add_frame(self.session_id, t, np.asarray(counts))
+            for event in events:
+                self.writer.add_event(self.session_id, event)
+                if event["type"] == "rep":
+                    self.writer.add_rep(self.session_id, event)
+            if self.pipeline.contact is not None and self.figures.frames % 10 == 0:
+                self.writer.add_sample(self.session_id, t, self.pipeline.contact)
+            for event in events:
+                if event["type"] == "session_end":
+                    self.writer.close_session(self.session_id, event)
+                    self.session_id = None
+        elif counts is not None:
+            self._pre_roll.append((t, np.asarray(counts)))
+            while self._pre_roll and t - self._pre_roll[0][0] > PRE_ROLL_S:
+                self._pre_roll.popleft()
+
+    def _open_session(self, event: Event) -> None:
+        meta = {"floor": self.pipeline.floor, "tempo_s": self.pipeline.tempo_s,
+                "rows": self.pipeline.rows, "cols": self.pipeline.cols}
+        self.session_id = self.writer.open_session(meta)
+        for t, counts in self._pre_roll:
+            self.writer.add_frame(self.session_id, t, counts)
+        self._pre_roll.clear()
+
+    # -- live socket and commands ----------------------------------------------------------
+    def live_state(self) -> dict:
+        state = self.pipeline.live_state()
+        state.update(
+            session_id=self.session_id,
+            frame_rate_hz=round(self.figures.frame_rate_hz, 1),
+            cpu_ms=round(self.figures.cpu_ms, 3),
+            sound=bool(getattr(self.feedback, "sound_enabled", True)),
+        )
+        return state
+
+    def _publish(self, t: float, events: list[Event]) -> None:
+        if self.live is None:
+            return
+        for event in events:
+            self.live.publish_event({"type": "event", "event": event})
+        now = self.clock.monotonic()
+        if now >= self._next_state_t:
+            self._next_state_t = now + 1.0 / STATE_RATE_HZ
+            self.live.publish_state(self.live_state())
+
+    def _handle_commands(self) -> None:
+        if self.live is None:
+            return
+        for command in self.live.poll_commands():
+            name = command.get("cmd")
+            if name == "calibrate":
+                self.pipeline.recalibrate()
+            elif name == "stop_session":
+                events = self.pipeline.end_session()
+                self._store(self.pipeline.t, None, events)
+                self.alerts.respond(self.clock.monotonic(), events, None, False)
+            elif name == "start_session":
+                # Presence starts sessions by itself; the command re-arms calibration.
+                self.pipeline.recalibrate()
+            elif name == "settings_changed" and self.store is not None:
+                self.apply_settings(self.store.get_settings())
+
+    def _feed_watchdog(self) -> None:
+        if self.notify is None:
+            return
+        now = self.clock.monotonic()
+        if not self._ready_sent:
+            self.notify("READY=1")
+            self._ready_sent = True
+        if now >= self._next_watchdog_t:
+            self._next_watchdog_t = now + WATCHDOG_INTERVAL_S
+            self.notify("WATCHDOG=1")
