@@ -1,0 +1,104 @@
+"""The lift-off detector on synthetic lumbar contact: hysteresis, debounce, zones, the floor."""
+import numpy as np
+import pytest
+
+from mat.calibration import Calibration
+from mat.detector import LiftOffDetector, LumbarContact
+from mat.pipeline import validate_floor
+
+
+def run(detector, contacts, dt=0.01, t0=0.0, leaving=None):
+    events = []
+    for i, c in enumerate(contacts):
+        events += detector.update(t0 + i * dt, c, body_leaving=bool(leaving[i]) if leaving is not None else False)
+    return events
+
+
+def test_a_drop_below_the_floor_fires_one_liftoff_within_two_frames_and_one_contact_after():
+    contacts = [1.0] * 50 + [0.3] * 100 + [1.0] * 50
+    events = run(LiftOffDetector(0.5), contacts)
+    assert [e["type"] for e in events] == ["liftoff", "contact"]
+    liftoff, contact = events
+    assert 0.50 <= liftoff["t"] <= 0.52 + 1e-9
+    assert liftoff["contact"] == pytest.approx(0.3)
+    assert contact["t"] == pytest.approx(1.5)
+    assert contact["duration_s"] == pytest.approx(1.0, abs=0.02)
+
+
+def test_noise_around_the_floor_does_not_chatter():
+    rng = np.random.default_rng(3)
+    contacts = [1.0] * 20 + list(0.49 + 0.03 * rng.standard_normal(400)) + [1.0] * 30
+    events = run(LiftOffDetector(0.5), contacts)
+    assert [e["type"] for e in events] == ["liftoff", "contact"]
+
+
+def test_a_single_noisy_frame_below_the_floor_is_not_an_alert():
+    contacts = [0.8] * 20 + [0.45] + [0.8] * 20
+    assert run(LiftOffDetector(0.5), contacts) == []
+
+
+def test_getting_up_is_not_a_liftoff():
+    contacts = [1.0] * 20 + [0.2] * 50
+    leaving = [False] * 20 + [True] * 50
+    assert run(LiftOffDetector(0.5), contacts, leaving=leaving) == []
+
+
+def test_zones_follow_the_floor():
+    detector = LiftOffDetector(0.6)
+    assert detector.zone(0.95).name == "ok"
+    warning = detector.zone(0.7)
+    assert warning.name == "warning" and warning.level == pytest.approx(0.5)
+    assert detector.zone(0.61).level > detector.zone(0.75).level
+
+
+@pytest.mark.parametrize("floor, expected", [(0.5, 0.5), (0.2, 0.2), (0.9, 0.9), (0.55000001, 0.55)])
+def test_floor_accepts_its_steps(floor, expected):
+    assert validate_floor(floor) == expected
+
+
+@pytest.mark.parametrize("floor", [0.15, 0.93, 0.33, 0.95])
+def test_floor_refuses_values_off_its_range_or_step(floor):
+    with pytest.raises(ValueError, match="0.20 to 0.90"):
+        validate_floor(floor)
+
+
+def _calibration(lumbar_load=10.0):
+    pressed = np.ones((4, 4))
+    weights = np.zeros((4, 4))
+    weights[1:3, :] = 1 / 8
+    return Calibration(0.0, pressed * lumbar_load, weights, lumbar_load, 16 * lumbar_load, True)
+
+
+def test_contact_is_the_lumbar_load_over_its_calibrated_value():
+    model = LumbarContact(_calibration())
+    alive = np.ones((4, 4), dtype=bool)
+    load = np.full((4, 4), 10.0)
+    load[1:3, :] = 4.0
+    for i in range(20):
+        contact = model.update(i * 0.01, load, alive)
+    assert contact == pytest.approx(0.4, abs=0.01)
+
+
+def test_creep_is_followed_while_the_back_is_down_but_not_during_a_slow_sag():
+    model = LumbarContact(_calibration())
+    alive = np.ones((4, 4), dtype=bool)
+    t = 0.0
+    for i in range(3000):  # 30 s of creep: readings climb 20 %
+        t = i * 0.01
+        model.update(t, np.full((4, 4), 10.0 * (1 + 0.2 * i / 3000)), alive)
+    assert model.update(t, np.full((4, 4), 12.0), alive) == pytest.approx(1.0, abs=0.05)
+    # A slow sag to 40 % over 10 s is never absorbed into the baseline.
+    for i in range(1000):
+        contact = model.update(t + i * 0.01, np.full((4, 4), 12.0 * (1 - 0.6 * i / 1000)), alive)
+    assert contact < 0.5
+
+
+def test_dead_lumbar_cells_drop_out_of_both_sides_of_the_ratio():
+    model = LumbarContact(_calibration())
+    alive = np.ones((4, 4), dtype=bool)
+    alive[1, 1] = False
+    load = np.full((4, 4), 10.0)
+    load[1, 1] = 0.0
+    for i in range(20):
+        contact = model.update(i * 0.01, load, alive)
+    assert contact == pytest.approx(1.0, abs=0.01)
