@@ -25,6 +25,8 @@ ALIVE_AFTER_S = 1.0
 FROZEN_AFTER_S = 1.5
 #: A stuck-at-zero cell reads at most this many counts while its neighbours carry load.
 ZERO_COUNTS = 3
+#: Only a cell carrying load is expected to move: unloaded cells may sit still (counts above tare).
+FROZEN_MIN_RAISED_COUNTS = 1000
 LOADED_NEIGHBOUR_COUNTS = 2500
 #: Dead cells are slow faults: checking them ten times a second keeps the frame cheap (s).
 FAULT_CHECK_INTERVAL_S = 0.1
@@ -74,7 +76,7 @@ class CellConditioner:
             self.tare = np.minimum(counts, MAX_PLAUSIBLE_TARE_COUNTS).astype(float)
         if t - self._last_fault_check_t >= FAULT_CHECK_INTERVAL_S:
             self._last_fault_check_t = t
-            events += self._track_dead_cells(t, counts)
+            events += self._track_dead_cells(t, counts, loaded=not empty)
         alive = ~self.dead
         for row in self.offline_rows:
             alive[row, :] = False
@@ -98,9 +100,9 @@ class CellConditioner:
         self.offline_rows = now
         return events
 
-    def _track_dead_cells(self, t: float, counts: np.ndarray) -> list[Event]:
+    def _track_dead_cells(self, t: float, counts: np.ndarray, loaded: bool) -> list[Event]:
         """A cell is dead when it sits at the rail, reads zero beside loaded neighbours, or
-        does not move at all while loaded, for longer than DEAD_AFTER_S."""
+        does not move at all while a body lies on it, for longer than DEAD_AFTER_S."""
         if self._last_counts is None:
             self._last_counts = counts.copy()
             self._unchanged_since[:] = t
@@ -113,7 +115,8 @@ class CellConditioner:
         raised = counts - self.tare
         neighbours_loaded = _neighbour_max(raised) > LOADED_NEIGHBOUR_COUNTS
         fault[(counts <= ZERO_COUNTS) & neighbours_loaded & (fault == "")] = "zero"
-        frozen = (t - self._unchanged_since >= FROZEN_AFTER_S) & (counts > 50) & (fault == "")
+        # Unloaded cells may sit still; a cell under a breathing body never does.
+        frozen = (t - self._unchanged_since >= FROZEN_AFTER_S) & (raised > FROZEN_MIN_RAISED_COUNTS) & (fault == "") & loaded
         fault[frozen] = "frozen"
         for row in self.offline_rows:
             fault[row, :] = ""  # an offline chip is reported as such, not as 4 dead cells

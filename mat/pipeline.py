@@ -189,14 +189,14 @@ class Pipeline:
                 self.contact_model = LumbarContact(calibration)
                 centre = _lateral_centre(calibration.pressed_load)
                 if first:
-                    self.reps = RepCounter(self.rows, self.cols, self.tempo_s, lateral_centre=centre)
+                    self.reps = RepCounter(self.rows, self.cols, self.tempo_s, lateral_centre=centre,
+                                           legs_down_total=calibration.total_load)
                 events.append(make_event(frame.t, "calibrated", pressed=calibration.pressed,
                                          lumbar_cells=_cells(calibration.lumbar_weights)))
             if self.calibration is None:
                 return events
         contact = self.contact_model.update(frame.t, frame.load, frame.alive)
-        total = float(np.sum(frame.load))
-        body_leaving = total < BODY_LEAVING_TOTAL * self.calibration.total_load * _live_share(frame, self.calibration)
+        body_leaving = _body_leaving(frame, self.calibration)
         was_lifted = self.detector.lifted
         detector_events = self.detector.update(frame.t, contact, body_leaving)
         for event in detector_events:
@@ -219,7 +219,7 @@ class Pipeline:
             return "calibrating" if self.calibrator.holding else "waiting"
         if self.detector.lifted:
             return "lifted"
-        return "exercising" if self.reps is not None and (self.reps.in_set or self.reps._swing is not None) else "resting"
+        return "exercising" if self.reps is not None and (self.reps.in_set or self.reps.in_swing) else "resting"
 
     def live_state(self) -> dict:
         """The state the page shows (INTERFACES: the live socket's "state" message, less the
@@ -257,11 +257,15 @@ def _cells(weights: np.ndarray) -> list[list[int]]:
     return [[int(r), int(c)] for r, c in zip(*np.nonzero(weights > 0))]
 
 
-def _live_share(frame: ConditionedFrame, calibration: Calibration) -> float:
-    """Share of the calibrated total that sits on cells still alive (dead cells drop out)."""
-    if calibration.total_load <= 0:
-        return 1.0
-    return float(np.sum(np.where(frame.alive, calibration.pressed_load, 0.0))) / calibration.total_load
+def _body_leaving(frame: ConditionedFrame, calibration: Calibration) -> bool:
+    """An arch moves load from the lumbar cells to the sacrum: the rest of the back keeps its
+    load. Getting up empties every cell. So compare the load off the lumbar footprint with
+    its calibrated value, over the cells alive now."""
+    outside = (calibration.lumbar_weights == 0) & frame.alive
+    calibrated = float(np.sum(calibration.pressed_load[outside]))
+    if calibrated <= 0:
+        return False
+    return float(np.sum(frame.load[outside])) < BODY_LEAVING_TOTAL * calibrated
 
 
 def _normalised_pressure(frame: ConditionedFrame | None, calibration: Calibration | None) -> list[list[float]]:

@@ -20,10 +20,9 @@ SMOOTHING_S = 0.25
 #: share of the set's typical swing (adaptive, so small bent-knee swings still count).
 MIN_SWING_ROWS = 0.03
 SWING_SHARE = 0.35
-#: A rep is complete when the CoP has come back this share of its swing toward the top.
-RETURN_SHARE = 0.7
-#: Legs are in the air while the total load stays above this share of the set's level.
-LEGS_UP_TOTAL_SHARE = 0.93
+#: Legs are in the air while the total load is above this share of the legs-down total seen at
+#: calibration (their weight goes through the pelvis instead of the heels).
+LEGS_UP_TOTAL_SHARE = 1.08
 #: No swing for this long ends the set (s).
 REST_AFTER_S = 6.0
 #: A descent shorter than this share of the tempo target earns the "too fast" double chirp.
@@ -45,24 +44,19 @@ class Rep:
         return self.bottom_t - self.top_t
 
 
-@dataclass
-class _Swing:
-    top_t: float
-    top_x: float
-    bottom_t: float | None = None
-    bottom_x: float | None = None
-    lateral: list[float] = field(default_factory=list)
-
-
 class RepCounter:
     """Counts reps and sets from load maps; marks a rep imperfect if a lift-off overlapped it."""
 
-    def __init__(self, rows: int, cols: int, tempo_s: float = 3.0, lateral_centre: float | None = None) -> None:
+    def __init__(self, rows: int, cols: int, tempo_s: float = 3.0, lateral_centre: float | None = None,
+                 legs_down_total: float | None = None) -> None:
+        """tempo_s: the target descent (s). lateral_centre: the calibrated column coordinate of
+        the centre of pressure. legs_down_total: total load at calibration, legs on the floor."""
         self.tempo_s = tempo_s
         self._row_index = np.arange(rows, dtype=float)
         self._col_index = np.arange(cols, dtype=float)
         self._cols = cols
         self.lateral_centre = (cols - 1) / 2 if lateral_centre is None else lateral_centre
+        self.legs_down_total = legs_down_total
         self.reps: list[Rep] = []
         self.set_no = 0
         self.in_set = False
@@ -72,13 +66,24 @@ class RepCounter:
         self._lat: float | None = None
         self._total: float | None = None
         self._last_t: float | None = None
-        self._swing: _Swing | None = None
+        self._rising: bool | None = None  # None until the first swing shows its direction
         self._extreme_t = 0.0
         self._extreme_x = 0.0
+        self._extreme_total = 0.0
+        self._top_t: float | None = None
+        self._top_x = 0.0
+        self._bottom_t: float | None = None
+        self._bottom_x = 0.0
+        self._lateral_sum = 0.0
+        self._lateral_n = 0
         self._swing_amplitudes: list[float] = []
         self._last_activity_t = 0.0
-        self._set_total: float | None = None
         self._liftoff_spans: list[tuple[float, float]] = []
+
+    @property
+    def in_swing(self) -> bool:
+        """Legs are moving through a rep right now."""
+        return self._top_t is not None
 
     # -- inputs ---------------------------------------------------------------------------
     def note_liftoff(self, start_t: float, end_t: float | None) -> None:
@@ -99,16 +104,22 @@ class RepCounter:
         self._last_t = t
         if self._x is None:
             self._x, self._lat, self._total = x, lat, total
-            self._extreme_t, self._extreme_x = t, x
+            self._extreme_t, self._extreme_x, self._extreme_total = t, x, total
             self._last_activity_t = t
             return []
         k = min(dt / SMOOTHING_S, 1.0)
         self._x += (x - self._x) * k
         self._lat += (lat - self._lat) * k
         self._total += (total - self._total) * k
+        if self._top_t is not None:
+            self._lateral_sum += self._lat
+            self._lateral_n += 1
         return self._track(t)
 
     # -- the swing state machine ------------------------------------------------------------
+    # A zigzag over the smoothed CoP: an extreme is confirmed once the CoP has moved a swing
+    # threshold back from it. Minima are tops (legs up), maxima bottoms (legs low); a rep is
+    # top → bottom → top with the legs in the air at both tops.
     def _threshold(self) -> float:
         typical = float(np.median(self._swing_amplitudes[-6:])) if self._swing_amplitudes else 0.0
         return max(MIN_SWING_ROWS, SWING_SHARE * typical)
@@ -116,76 +127,80 @@ class RepCounter:
     def _track(self, t: float) -> list[Event]:
         x, events = self._x, []
         h = self._threshold()
-        swing = self._swing
-        if swing is None:
-            # Waiting for a descent: follow the headmost point as the candidate top.
-            if x < self._extreme_x:
-                self._extreme_t, self._extreme_x = t, x
-            elif x > self._extreme_x + h and self._legs_up():
-                self._swing = _Swing(self._extreme_t, self._extreme_x)
-                self._extreme_t, self._extreme_x = t, x
-        elif swing.bottom_t is None:
-            swing.lateral.append(self._lat)
-            if x > self._extreme_x:
-                self._extreme_t, self._extreme_x = t, x
+        if self._rising is None:
+            if abs(x - self._extreme_x) > h:
+                self._rising = x > self._extreme_x
+                self._extreme_t, self._extreme_x, self._extreme_total = t, x, self._total
+        elif self._rising:
+            if x >= self._extreme_x:
+                self._extreme_t, self._extreme_x, self._extreme_total = t, x, self._total
             elif x < self._extreme_x - h:
-                swing.bottom_t, swing.bottom_x = self._extreme_t, self._extreme_x
+                self._bottom(self._extreme_t, self._extreme_x)
+                self._rising = False
+                self._extreme_t, self._extreme_x, self._extreme_total = t, x, self._total
         else:
-            swing.lateral.append(self._lat)
-            amplitude = swing.bottom_x - swing.top_x
-            if x > swing.bottom_x:  # went further down: the bottom was not the bottom
-                swing.bottom_t, swing.bottom_x = t, x
-            elif swing.bottom_x - x >= RETURN_SHARE * amplitude:
-                if self._legs_up():
-                    events += self._complete(t, swing, amplitude)
-                self._swing = None
-                self._extreme_t, self._extreme_x = t, x
-        if self.in_set and t - self._last_activity_t > REST_AFTER_S and self._swing is None:
+            if x <= self._extreme_x:
+                self._extreme_t, self._extreme_x, self._extreme_total = t, x, self._total
+            elif x > self._extreme_x + h:
+                events += self._top(t, self._extreme_t, self._extreme_x, self._legs_up(self._extreme_total))
+                self._rising = True
+                self._extreme_t, self._extreme_x, self._extreme_total = t, x, self._total
+        if self.in_set and t - self._last_activity_t > REST_AFTER_S:
             events += self._end_set(t)
-        if self._swing is not None and self._swing.top_t < t - 4 * REST_AFTER_S:
-            self._swing = None  # a swing that never came back: legs put down, start afresh
-            self._extreme_t, self._extreme_x = t, x
-        if not self.in_set and self._set_total is None:
-            self._set_total = self._total
         return events
 
-    def _legs_up(self) -> bool:
-        """Legs in the air put their weight through the pelvis: the total stays high."""
-        if self._set_total is None:
-            return True
-        return self._total >= LEGS_UP_TOTAL_SHARE * self._set_total
+    def _legs_up(self, total: float) -> bool:
+        """Legs in the air put their weight through the pelvis: the total stays above the
+        legs-down level seen at calibration."""
+        return self.legs_down_total is None or total >= LEGS_UP_TOTAL_SHARE * self.legs_down_total
 
-    def _complete(self, t: float, swing: _Swing, amplitude: float) -> list[Event]:
+    def _bottom(self, t: float, x: float) -> None:
+        if self._top_t is not None:
+            self._bottom_t, self._bottom_x = t, x
+            self._lateral_sum = self._lateral_n = 0
+
+    def _top(self, now: float, t: float, x: float, legs_up: bool) -> list[Event]:
+        events: list[Event] = []
+        if self._top_t is not None and self._bottom_t is not None and legs_up:
+            events += self._complete(now, t)
+        if legs_up:
+            self._top_t, self._top_x = t, x
+        else:
+            self._top_t = None
+        self._bottom_t = None
+        return events
+
+    def _complete(self, now: float, end_t: float) -> list[Event]:
         events: list[Event] = []
         if not self.in_set:
             self.in_set = True
             self.set_no += 1
             self._set_reps = self._set_perfect = 0
-        self._set_total = max(self._set_total or 0.0, self._total)
-        self._swing_amplitudes.append(amplitude)
-        self._last_activity_t = t
-        perfect = not any(a < t and b > swing.top_t for a, b in self._liftoff_spans)
-        self._liftoff_spans = [(a, b) for a, b in self._liftoff_spans if b > t]
-        lateral = float(np.mean(swing.lateral)) if swing.lateral else self.lateral_centre
+        top_t, bottom_t = self._top_t, self._bottom_t
+        self._swing_amplitudes.append(self._bottom_x - self._top_x)
+        self._last_activity_t = now
+        perfect = not any(a < end_t and b > top_t for a, b in self._liftoff_spans)
+        self._liftoff_spans = [(a, b) for a, b in self._liftoff_spans if b > end_t]
+        lateral = self._lateral_sum / self._lateral_n if self._lateral_n else self.lateral_centre
         balance = (lateral - self.lateral_centre) / max((self._cols - 1) / 2, 1e-9)
+        self._lateral_sum = self._lateral_n = 0
         self._set_reps += 1
         self._set_perfect += perfect
-        rep = Rep(swing.top_t, swing.bottom_t, t, self.set_no, self._set_reps, perfect, round(balance, 3))
+        rep = Rep(top_t, bottom_t, end_t, self.set_no, self._set_reps, perfect, round(balance, 3))
         self.reps.append(rep)
         events.append(
             make_event(
-                t, "rep", perfect=perfect, descent_s=round(rep.descent_s, 3), set=self.set_no,
-                rep=self._set_reps, balance=rep.balance, top_t=round(swing.top_t, 6),
-                bottom_t=round(swing.bottom_t, 6),
+                now, "rep", perfect=perfect, descent_s=round(rep.descent_s, 3), set=self.set_no,
+                rep=self._set_reps, balance=rep.balance, top_t=round(top_t, 6),
+                bottom_t=round(bottom_t, 6), end_t=round(end_t, 6),
             )
         )
         if rep.descent_s < FAST_SHARE * self.tempo_s:
-            events.append(make_event(t, "fast_descent", descent_s=round(rep.descent_s, 3), tempo_s=self.tempo_s))
+            events.append(make_event(now, "fast_descent", descent_s=round(rep.descent_s, 3), tempo_s=self.tempo_s))
         return events
 
     def _end_set(self, t: float) -> list[Event]:
         self.in_set = False
-        self._set_total = None
         return [make_event(t, "set_end", set=self.set_no, reps=self._set_reps, perfect_reps=self._set_perfect)]
 
     def finish(self, t: float) -> list[Event]:
