@@ -23,17 +23,13 @@ def replay_events(path, floor: float | None = None, material: str | None = None,
     pipeline = Pipeline(
         rows=recording.rows, cols=recording.cols,
         material=material or header.get("material", "velostat"),
-        gain=_gain(header.get("gain", "1")),
+        gain=recording.gain,
         floor=0.5 if floor is None else floor,
         tempo_s=tempo_s,
     )
     for t, counts in zip(recording.t.tolist(), recording.counts):
         yield from pipeline.process(t, counts)
     yield from pipeline.finish()
-
-
-def _gain(text: str) -> float:
-    return 2 / 3 if str(text) in ("2/3", "0.6667", "0.667") else float(text) if "." in str(text) else int(text)
 
 
 def print_replay(path, floor=None, material=None, as_json=False, out: TextIO = sys.stdout) -> None:
