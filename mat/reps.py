@@ -8,7 +8,8 @@ total load drops: a swing that ends with the legs down is the set ending, not a 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,15 +17,33 @@ from .events import Event, make_event
 
 #: Smoothing of the CoP and total load (time constant, s): reps take seconds, noise milliseconds.
 SMOOTHING_S = 0.25
-#: A swing must move the CoP at least this many rows to count (absolute floor), and at least this
-#: share of the set's typical swing (adaptive, so small bent-knee swings still count).
+#: A swing must move the CoP at least this many rows to count. Not adaptive on purpose: an arch
+#: inflates its rep's swing, and the next rep must not be held to it. Breathing moves the CoP
+#: a few thousandths of a row; a single-leg rep at least five hundredths.
 MIN_SWING_ROWS = 0.03
-SWING_SHARE = 0.35
+#: A rep is complete when the CoP has come back this share of its swing toward the top.
+RETURN_SHARE = 0.75
+#: ...and the legs are still up this long after: legs put down on the floor also swing the CoP
+#: back, but their weight leaves the pelvis (s).
+CONFIRM_S = 0.5
+#: Tops and bottoms are timed where the CoP enters or leaves this share of the swing threshold
+#: around its extreme, so a pause at the top or bottom does not lengthen the descent.
+EXTREME_BAND = 0.3
+#: The CoP history kept for timing descents (s), and the share of a smooth movement's time
+#: spent between 10 % and 90 % of its way.
+HISTORY_S = 20.0
+#: The longest descent looked back over when a set's first top has to be found afterwards (s).
+MAX_DESCENT_S = 8.0
+SMOOTH_MOVE_MIDDLE_SHARE = 0.6
 #: Legs are in the air while the total load is above this share of the legs-down total seen at
 #: calibration (their weight goes through the pelvis instead of the heels).
 LEGS_UP_TOTAL_SHARE = 1.08
-#: No swing for this long ends the set (s).
-REST_AFTER_S = 6.0
+#: A rep's return must keep this share of the total it had at the bottom (legs still up).
+RETURN_TOTAL_SHARE = 0.9
+#: The resting total is followed while the total stays within this share of it.
+REST_BAND = 1.05
+#: No rep for this long, and none under way, ends the set (s).
+REST_AFTER_S = 9.0
 #: A descent shorter than this share of the tempo target earns the "too fast" double chirp.
 FAST_SHARE = 0.8
 
@@ -67,16 +86,21 @@ class RepCounter:
         self._total: float | None = None
         self._last_t: float | None = None
         self._rising: bool | None = None  # None until the first swing shows its direction
-        self._extreme_t = 0.0
         self._extreme_x = 0.0
         self._extreme_total = 0.0
         self._top_t: float | None = None
         self._top_x = 0.0
         self._bottom_t: float | None = None
         self._bottom_x = 0.0
+        self._counted = False
+        self._phase: deque[tuple[float, float]] = deque(maxlen=6000)  # (t, x) since the last extreme
+        self._history: deque[tuple[float, float, float]] = deque()  # (t, x, total), last HISTORY_S
+        self._descent_s = 0.0
+        self._returned_t: float | None = None
+        self._rest_total = legs_down_total
+        self._bottom_total = 0.0
         self._lateral_sum = 0.0
         self._lateral_n = 0
-        self._swing_amplitudes: list[float] = []
         self._last_activity_t = 0.0
         self._liftoff_spans: list[tuple[float, float]] = []
 
@@ -104,7 +128,8 @@ class RepCounter:
         self._last_t = t
         if self._x is None:
             self._x, self._lat, self._total = x, lat, total
-            self._extreme_t, self._extreme_x, self._extreme_total = t, x, total
+            self._extreme_x, self._extreme_total = x, total
+            self._phase.append((t, x))
             self._last_activity_t = t
             return []
         k = min(dt / SMOOTHING_S, 1.0)
@@ -121,54 +146,104 @@ class RepCounter:
     # threshold back from it. Minima are tops (legs up), maxima bottoms (legs low); a rep is
     # top → bottom → top with the legs in the air at both tops.
     def _threshold(self) -> float:
-        typical = float(np.median(self._swing_amplitudes[-6:])) if self._swing_amplitudes else 0.0
-        return max(MIN_SWING_ROWS, SWING_SHARE * typical)
+        return MIN_SWING_ROWS
 
     def _track(self, t: float) -> list[Event]:
         x, events = self._x, []
         h = self._threshold()
+        self._phase.append((t, x))
+        self._history.append((t, x, self._total))
+        while t - self._history[0][0] > HISTORY_S:
+            self._history.popleft()
         if self._rising is None:
             if abs(x - self._extreme_x) > h:
                 self._rising = x > self._extreme_x
-                self._extreme_t, self._extreme_x, self._extreme_total = t, x, self._total
+                self._new_phase(t, x)
         elif self._rising:
-            if x >= self._extreme_x:
-                self._extreme_t, self._extreme_x, self._extreme_total = t, x, self._total
+            if x > self._extreme_x:
+                self._extreme_x, self._extreme_total = x, self._total
             elif x < self._extreme_x - h:
-                self._bottom(self._extreme_t, self._extreme_x)
+                # The bottom is when the CoP first got (nearly) as far as it went.
+                band = self._extreme_x - EXTREME_BAND * h
+                self._bottom(next(pt for pt, px in self._phase if px >= band), self._extreme_x)
                 self._rising = False
-                self._extreme_t, self._extreme_x, self._extreme_total = t, x, self._total
+                self._new_phase(t, x)
         else:
-            if x <= self._extreme_x:
-                self._extreme_t, self._extreme_x, self._extreme_total = t, x, self._total
+            if x < self._extreme_x:
+                self._extreme_x, self._extreme_total = x, self._total
             elif x > self._extreme_x + h:
-                events += self._top(t, self._extreme_t, self._extreme_x, self._legs_up(self._extreme_total))
+                # The top is the last moment the CoP sat (nearly) at its headmost.
+                band = self._extreme_x + EXTREME_BAND * h
+                top_t = next(pt for pt, px in reversed(self._phase) if px <= band)
+                self._top(top_t, self._extreme_x, self._legs_up(self._extreme_total))
                 self._rising = True
-                self._extreme_t, self._extreme_x, self._extreme_total = t, x, self._total
-        if self.in_set and t - self._last_activity_t > REST_AFTER_S:
+                self._new_phase(t, x)
+            if self._bottom_t is not None and not self._counted and self._top_t is not None:
+                amplitude = self._bottom_x - self._top_x
+                if self._total < RETURN_TOTAL_SHARE * self._bottom_total:
+                    self._returned_t = None  # legs put down: that was the set ending, not a rep
+                elif self._returned_t is None and x <= self._bottom_x - RETURN_SHARE * amplitude:
+                    self._returned_t = t
+                elif self._returned_t is not None and t - self._returned_t >= CONFIRM_S:
+                    events += self._complete(t, self._returned_t)
+                    self._counted = True
+                    self._returned_t = None
+        self._follow_rest_total(t)
+        # A set ends when reps stop: no rep for a while and none under way.
+        swing_stale = self._top_t is None or t - self._top_t > REST_AFTER_S
+        if self.in_set and t - self._last_activity_t > REST_AFTER_S and swing_stale:
             events += self._end_set(t)
         return events
 
+    def _new_phase(self, t: float, x: float) -> None:
+        self._extreme_x, self._extreme_total = x, self._total
+        self._phase.clear()
+        self._phase.append((t, x))
+
     def _legs_up(self, total: float) -> bool:
-        """Legs in the air put their weight through the pelvis: the total stays above the
-        legs-down level seen at calibration."""
-        return self.legs_down_total is None or total >= LEGS_UP_TOTAL_SHARE * self.legs_down_total
+        """Legs in the air put their weight through the pelvis: the total rises above the
+        level it has at rest, legs on the floor."""
+        return self._rest_total is None or total >= LEGS_UP_TOTAL_SHARE * self._rest_total
+
+    def _follow_rest_total(self, t: float) -> None:
+        """The resting total follows creep between sets (readings climb for minutes)."""
+        if self._rest_total is None:
+            self._rest_total = self._total
+        elif not self.in_set and self._top_t is None and self._total < REST_BAND * self._rest_total:
+            self._rest_total += (self._total - self._rest_total) * 0.01
 
     def _bottom(self, t: float, x: float) -> None:
+        if self._top_t is None and self._legs_up(self._extreme_total):
+            self._top_from_history(t)
         if self._top_t is not None:
             self._bottom_t, self._bottom_x = t, x
-            self._lateral_sum = self._lateral_n = 0
+            self._bottom_total = self._extreme_total
+            self._counted = False
+            self._descent_s = self._measure_descent(self._top_t, self._top_x, t, x)
 
-    def _top(self, now: float, t: float, x: float, legs_up: bool) -> list[Event]:
-        events: list[Event] = []
-        if self._top_t is not None and self._bottom_t is not None and legs_up:
-            events += self._complete(now, t)
-        if legs_up:
+    def _top_from_history(self, bottom_t: float) -> None:
+        """The first rep of a set can start straight from lifting the legs off the floor, with
+        no visible top between: take the headmost point with the legs up before this bottom."""
+        candidates = [(hx, ht) for ht, hx, htotal in self._history
+                      if bottom_t - MAX_DESCENT_S <= ht < bottom_t and self._legs_up(htotal)]
+        if candidates:
+            x, t = min(candidates)
             self._top_t, self._top_x = t, x
-        else:
-            self._top_t = None
+
+    def _measure_descent(self, top_t: float, top_x: float, bottom_t: float, bottom_x: float) -> float:
+        """Descent time from the middle 80 % of the swing: the still moments at the top and the
+        bottom blur where a movement starts and ends, the middle does not. Limbs speed up and
+        slow down smoothly, covering 10→90 % in about 60 % of the movement's time."""
+        low = top_x + 0.1 * (bottom_x - top_x)
+        high = top_x + 0.9 * (bottom_x - top_x)
+        t90 = next((ht for ht, hx, _ in self._history if top_t <= ht <= bottom_t and hx >= high), bottom_t)
+        t10 = next((ht for ht, hx, _ in reversed(self._history) if ht <= t90 and hx <= low), top_t)
+        return max(t90 - t10, 0.0) / SMOOTH_MOVE_MIDDLE_SHARE
+
+    def _top(self, t: float, x: float, legs_up: bool) -> None:
+        self._top_t, self._top_x = (t, x) if legs_up else (None, 0.0)
         self._bottom_t = None
-        return events
+        self._lateral_sum = self._lateral_n = 0
 
     def _complete(self, now: float, end_t: float) -> list[Event]:
         events: list[Event] = []
@@ -177,16 +252,14 @@ class RepCounter:
             self.set_no += 1
             self._set_reps = self._set_perfect = 0
         top_t, bottom_t = self._top_t, self._bottom_t
-        self._swing_amplitudes.append(self._bottom_x - self._top_x)
         self._last_activity_t = now
         perfect = not any(a < end_t and b > top_t for a, b in self._liftoff_spans)
         self._liftoff_spans = [(a, b) for a, b in self._liftoff_spans if b > end_t]
         lateral = self._lateral_sum / self._lateral_n if self._lateral_n else self.lateral_centre
         balance = (lateral - self.lateral_centre) / max((self._cols - 1) / 2, 1e-9)
-        self._lateral_sum = self._lateral_n = 0
         self._set_reps += 1
         self._set_perfect += perfect
-        rep = Rep(top_t, bottom_t, end_t, self.set_no, self._set_reps, perfect, round(balance, 3))
+        rep = Rep(top_t, top_t + self._descent_s, end_t, self.set_no, self._set_reps, perfect, round(balance, 3))
         self.reps.append(rep)
         events.append(
             make_event(
