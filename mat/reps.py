@@ -32,8 +32,6 @@ EXTREME_BAND = 0.3
 #: The CoP history kept for timing descents (s), and the share of a smooth movement's time
 #: spent between 10 % and 90 % of its way.
 HISTORY_S = 20.0
-#: The longest descent looked back over when a set's first top has to be found afterwards (s).
-MAX_DESCENT_S = 8.0
 SMOOTH_MOVE_MIDDLE_SHARE = 0.6
 #: Legs are in the air while the total load is above this share of the legs-down total seen at
 #: calibration (their weight goes through the pelvis instead of the heels).
@@ -99,6 +97,7 @@ class RepCounter:
         self._returned_t: float | None = None
         self._rest_total = legs_down_total
         self._bottom_total = 0.0
+        self._top_total = 0.0
         self._lateral_sum = 0.0
         self._lateral_n = 0
         self._last_activity_t = 0.0
@@ -213,22 +212,11 @@ class RepCounter:
             self._rest_total += (self._total - self._rest_total) * 0.01
 
     def _bottom(self, t: float, x: float) -> None:
-        if self._top_t is None and self._legs_up(self._extreme_total):
-            self._top_from_history(t)
         if self._top_t is not None:
             self._bottom_t, self._bottom_x = t, x
             self._bottom_total = self._extreme_total
             self._counted = False
             self._descent_s = self._measure_descent(self._top_t, self._top_x, t, x)
-
-    def _top_from_history(self, bottom_t: float) -> None:
-        """The first rep of a set can start straight from lifting the legs off the floor, with
-        no visible top between: take the headmost point with the legs up before this bottom."""
-        candidates = [(hx, ht) for ht, hx, htotal in self._history
-                      if bottom_t - MAX_DESCENT_S <= ht < bottom_t and self._legs_up(htotal)]
-        if candidates:
-            x, t = min(candidates)
-            self._top_t, self._top_x = t, x
 
     def _measure_descent(self, top_t: float, top_x: float, bottom_t: float, bottom_x: float) -> float:
         """Descent time from the middle 80 % of the swing: the still moments at the top and the
@@ -242,6 +230,7 @@ class RepCounter:
 
     def _top(self, t: float, x: float, legs_up: bool) -> None:
         self._top_t, self._top_x = (t, x) if legs_up else (None, 0.0)
+        self._top_total = self._extreme_total
         self._bottom_t = None
         self._lateral_sum = self._lateral_n = 0
 
