@@ -44,7 +44,7 @@ def measure_frame_rate(seconds: float = 2.0) -> float:
 def measure_latency(scenarios: dict[str, str], floor: float = 0.5) -> list[float]:
     """Alert latencies (s) from true floor crossings to the buzzer turning on, in emulated time."""
     from hardware.emulated_mat import emulated_grid_adc
-    from hardware.feedback import Feedback
+    from hardware.feedback import LIFTED_HZ, Feedback
     from hardware.simulated_person import Scenario, SimulatedPerson
 
     from .daemon import MatLoop
@@ -61,16 +61,12 @@ def measure_latency(scenarios: dict[str, str], floor: float = 0.5) -> list[float
                 loop.step()
         finally:
             feedback.close()
-        buzz_on = [t for t, frequency in feedback.tone_log if frequency is not None and _is_continuous(feedback, t)]
+        buzz_on = [t for t, frequency in feedback.tone_log if frequency == LIFTED_HZ]
         for start, _end in person.liftoffs(floor):
             after = [t for t in buzz_on if t >= start - MATCH_SLACK_S]
             if after and after[0] - start <= 1.0:
                 latencies.append(max(after[0] - start, 0.0))
     return latencies
-
-
-def _is_continuous(feedback, t: float) -> bool:
-    return any(abs(t - on_t) < 1e-9 for on_t in getattr(feedback, "continuous_on_times", [t]))
 
 
 def measure_cpu_per_frame(text: str, frames: int = 20_000) -> float:
