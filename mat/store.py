@@ -1,0 +1,410 @@
+"""The SQLite store: sessions, reps, events, raw frames, contact samples and user settings.
+
+One file on disk in WAL mode, so the web server reads history while the daemon writes. The
+daemon never writes from its loop: `StoreWriter` takes rows through a queue and commits them
+on its own thread in one transaction about every second. WAL with synchronous=NORMAL may lose
+the last commit on power loss (at most ~1 s of frames) but never corrupts the database.
+The schema is versioned with PRAGMA user_version; older databases upgrade in place.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+SETTINGS_DEFAULTS = {"floor": 0.5, "tempo_s": 3.0, "sound": True}
+
+MIGRATIONS: list[str] = [
+    # v1: sessions, reps, events, frames, settings
+    """
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed', 'interrupted')),
+        duration_s REAL, reps INTEGER DEFAULT 0, perfect_reps INTEGER DEFAULT 0,
+        liftoffs INTEGER DEFAULT 0, sets INTEGER DEFAULT 0, mean_descent_s REAL,
+        floor REAL, tempo_s REAL, rows INTEGER, cols INTEGER, material TEXT, gain REAL
+    );
+    CREATE TABLE reps (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        set_no INTEGER NOT NULL, rep_no INTEGER NOT NULL,
+        t_top REAL, t_bottom REAL, t_end REAL, descent_s REAL, perfect INTEGER NOT NULL
+    );
+    CREATE TABLE events (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        t REAL NOT NULL, type TEXT NOT NULL, json TEXT NOT NULL
+    );
+    CREATE TABLE frames (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        t0 REAL NOT NULL, n INTEGER NOT NULL, t BLOB NOT NULL, counts BLOB NOT NULL
+    );
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE INDEX reps_by_session ON reps(session_id);
+    CREATE INDEX events_by_session ON events(session_id, t);
+    CREATE INDEX frames_by_session ON frames(session_id, t0);
+    """,
+    # v2: contact samples for the session chart, and left/right balance
+    """
+    CREATE TABLE samples (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        t REAL NOT NULL, contact REAL NOT NULL
+    );
+    CREATE INDEX samples_by_session ON samples(session_id, t);
+    ALTER TABLE sessions ADD COLUMN balance REAL;
+    ALTER TABLE reps ADD COLUMN balance REAL;
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SettingsError(ValueError):
+    """A bad setting: `field` names it, the message says what is allowed."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def validate_settings(changes: dict) -> dict:
+    """Checked, normalised settings; SettingsError on the first bad field (nothing applied)."""
+    from .pipeline import validate_floor
+
+    clean = {}
+    for key, value in changes.items():
+        if key == "floor":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SettingsError("floor", "must be a number from 0.20 to 0.90 in steps of 0.05")
+            try:
+                clean["floor"] = validate_floor(value)
+            except ValueError:
+                raise SettingsError("floor", "must be from 0.20 to 0.90 in steps of 0.05") from None
+        elif key == "tempo_s":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1.0 <= value <= 8.0:
+                raise SettingsError("tempo_s", "must be seconds from 1.0 to 8.0")
+            clean["tempo_s"] = round(float(value), 1)
+        elif key == "sound":
+            if not isinstance(value, bool):
+                raise SettingsError("sound", "must be true or false")
+            clean["sound"] = value
+        else:
+            raise SettingsError(key, f"unknown setting; known: {', '.join(SETTINGS_DEFAULTS)}")
+    return clean
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    """The database at `path`. Each thread gets its own connection (sqlite3's rule)."""
+
+    def __init__(self, path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self.migrate()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            self._local.connection = connection
+        return connection
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    def migrate(self) -> None:
+        db = self.db
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        for number in range(version, SCHEMA_VERSION):
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _statements(MIGRATIONS[number]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number + 1}")
+                db.execute("COMMIT")
+            except Exception:
+                db.execute("ROLLBACK")
+                raise
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    # -- sessions --------------------------------------------------------------------------
+    def open_session(self, meta: dict, started_at: str | None = None) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO sessions (started_at, floor, tempo_s, rows, cols, material, gain) VALUES (?,?,?,?,?,?,?)",
+            (started_at or now_iso(), meta.get("floor"), meta.get("tempo_s"), meta.get("rows"), meta.get("cols"),
+             meta.get("material"), meta.get("gain")),
+        )
+        return int(cursor.lastrowid)
+
+    def close_session(self, session_id: int, summary: dict, status: str = "closed", ended_at: str | None = None) -> None:
+        self.db.execute(
+            "UPDATE sessions SET status=?, ended_at=?, duration_s=?, reps=?, perfect_reps=?, liftoffs=?, sets=?,"
+            " mean_descent_s=?, balance=? WHERE id=?",
+            (status, ended_at or now_iso(), summary.get("duration_s"), summary.get("reps", 0),
+             summary.get("perfect_reps", 0), summary.get("liftoffs", 0), summary.get("sets", 0),
+             summary.get("mean_descent_s"), summary.get("balance"), session_id),
+        )
+
+    def mark_interrupted_open_sessions(self) -> list[int]:
+        """Close sessions a crash left open, their summary rebuilt from what was stored."""
+        ids = [row[0] for row in self.db.execute("SELECT id FROM sessions WHERE status='open'")]
+        for session_id in ids:
+            reps = self.session_reps(session_id)
+            events = self.session_events(session_id)
+            times = [e["t"] for e in events] + [r["t_end"] for r in reps if r["t_end"] is not None]
+            last_frame = self.db.execute(
+                "SELECT t FROM frames WHERE session_id=? ORDER BY t0 DESC LIMIT 1", (session_id,)).fetchone()
+            if last_frame is not None:
+                times.append(float(np.frombuffer(last_frame[0], dtype=np.float64)[-1]))
+            first = next((e["t"] for e in events if e["type"] == "present"), min(times) if times else 0.0)
+            descents = [r["descent_s"] for r in reps if r["descent_s"] is not None]
+            summary = {
+                "reps": len(reps), "perfect_reps": sum(1 for r in reps if r["perfect"]),
+                "liftoffs": sum(1 for e in events if e["type"] == "liftoff"),
+                "sets": len({r["set_no"] for r in reps}),
+                "mean_descent_s": round(float(np.mean(descents)), 3) if descents else None,
+                "duration_s": round(max(times) - first, 3) if times else 0.0,
+            }
+            self.close_session(session_id, summary, status="interrupted")
+        return ids
+
+    def list_sessions(self) -> list[dict]:
+        return [dict(row) for row in self.db.execute("SELECT * FROM sessions ORDER BY started_at DESC, id DESC")]
+
+    def get_session(self, session_id: int) -> dict | None:
+        row = self.db.execute("SELECT * FROM sessions WHERE id=?", (session_id,)).fetchone()
+        return dict(row) if row else None
+
+    def session_reps(self, session_id: int) -> list[dict]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT * FROM reps WHERE session_id=? ORDER BY set_no, rep_no", (session_id,))]
+
+    def session_events(self, session_id: int) -> list[dict]:
+        return [json.loads(r[0]) for r in self.db.execute(
+            "SELECT json FROM events WHERE session_id=? ORDER BY t, rowid", (session_id,))]
+
+    def session_samples(self, session_id: int) -> tuple[list[float], list[float]]:
+        rows = self.db.execute("SELECT t, contact FROM samples WHERE session_id=? ORDER BY t", (session_id,)).fetchall()
+        return [r[0] for r in rows], [r[1] for r in rows]
+
+    def session_frames(self, session_id: int) -> tuple[np.ndarray, np.ndarray]:
+        session = self.get_session(session_id)
+        rows, cols = (session or {}).get("rows") or 4, (session or {}).get("cols") or 4
+        batches = self.db.execute("SELECT t, counts FROM frames WHERE session_id=? ORDER BY t0", (session_id,)).fetchall()
+        if not batches:
+            return np.zeros(0), np.zeros((0, rows, cols), dtype=np.int32)
+        t = np.concatenate([np.frombuffer(b[0], dtype=np.float64) for b in batches])
+        counts = np.concatenate([np.frombuffer(b[1], dtype=np.int16) for b in batches]).astype(np.int32)
+        return t, counts.reshape(-1, rows, cols)
+
+    def delete_session(self, session_id: int) -> bool:
+        return self.db.execute("DELETE FROM sessions WHERE id=?", (session_id,)).rowcount > 0
+
+    def export_session_json(self, session_id: int) -> dict | None:
+        session = self.get_session(session_id)
+        if session is None:
+            return None
+        t, contact = self.session_samples(session_id)
+        return {"session": session, "reps": self.session_reps(session_id),
+                "events": self.session_events(session_id), "contact": {"t": t, "values": contact}}
+
+    # -- settings --------------------------------------------------------------------------
+    def get_settings(self) -> dict:
+        settings = dict(SETTINGS_DEFAULTS)
+        for key, value in self.db.execute("SELECT key, value FROM settings"):
+            if key in settings:
+                settings[key] = json.loads(value)
+        return settings
+
+    def update_settings(self, **changes) -> dict:
+        clean = validate_settings(changes)
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for key, value in clean.items():
+                db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                           (key, json.dumps(value)))
+            db.execute("COMMIT")
+        except Exception:
+            db.execute("ROLLBACK")
+            raise
+        return self.get_settings()
+
+    def integrity_ok(self) -> bool:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+class StoreWriter:
+    """Writes for the realtime loop: every call only puts on a queue, never touches SQLite.
+
+    A background thread commits whatever has arrived in one transaction every
+    `commit_interval_s` (about a second), so a kill loses at most that much.
+    """
+
+    def __init__(self, store: Store, commit_interval_s: float = 1.0) -> None:
+        self.store = store
+        self.commit_interval_s = commit_interval_s
+        self.commits = 0
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._next_id: int | None = None
+        self._id_lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
+        self._thread.start()
+
+    # -- called from the loop --------------------------------------------------------------
+    def open_session(self, meta: dict) -> int:
+        """Reserve the next session id at once; the row is inserted by the writer thread."""
+        with self._id_lock:
+            if self._next_id is None:
+                row = self.store.db.execute("SELECT COALESCE(MAX(id), 0) FROM sessions").fetchone()
+                self._next_id = int(row[0]) + 1
+            session_id = self._next_id
+            self._next_id += 1
+        self._queue.put(("open", session_id, meta, now_iso()))
+        return session_id
+
+    def add_frame(self, session_id: int, t: float, counts) -> None:
+        self._queue.put(("frame", session_id, t, counts))
+
+    def add_event(self, session_id: int, event: dict) -> None:
+        self._queue.put(("event", session_id, event))
+
+    def add_rep(self, session_id: int, event: dict) -> None:
+        self._queue.put(("rep", session_id, event))
+
+    def add_sample(self, session_id: int, t: float, contact: float) -> None:
+        self._queue.put(("sample", session_id, t, contact))
+
+    def close_session(self, session_id: int, summary: dict) -> None:
+        self._queue.put(("close", session_id, summary, now_iso()))
+
+    def flush(self, timeout_s: float = 10.0) -> None:
+        """Block until everything queued so far is committed."""
+        done = threading.Event()
+        self._queue.put(("flush", done))
+        done.wait(timeout_s)
+
+    def close(self) -> None:
+        self.flush()
+        self._queue.put(("stop",))
+        self._thread.join(timeout=10)
+
+    # -- the writer thread -----------------------------------------------------------------
+    def _run(self) -> None:
+        db = self.store.db
+        pending: list[tuple] = []
+        deadline = time.monotonic() + self.commit_interval_s
+        while True:
+            timeout = max(deadline - time.monotonic(), 0.0)
+            try:
+                item = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                item = None
+            flushes = []
+            stop = False
+            while item is not None:
+                if item[0] == "flush":
+                    flushes.append(item[1])
+                elif item[0] == "stop":
+                    stop = True
+                else:
+                    pending.append(item)
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    item = None
+            if pending and (time.monotonic() >= deadline or flushes or stop):
+                try:
+                    self._commit(db, pending)
+                except Exception:  # keep writing later rows; a bad row must not stop history
+                    log.exception("store writer: a batch failed")
+                pending = []
+            if time.monotonic() >= deadline:
+                deadline = time.monotonic() + self.commit_interval_s
+            for done in flushes:
+                done.set()
+            if stop:
+                return
+
+    def _commit(self, db: sqlite3.Connection, items: list[tuple]) -> None:
+        frames: dict[int, list[tuple[float, np.ndarray]]] = {}
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for item in items:
+                kind, session_id = item[0], item[1]
+                if kind == "open":
+                    meta, started_at = item[2], item[3]
+                    db.execute(
+                        "INSERT INTO sessions (id, started_at, floor, tempo_s, rows, cols, material, gain)"
+                        " VALUES (?,?,?,?,?,?,?,?)",
+                        (session_id, started_at, meta.get("floor"), meta.get("tempo_s"), meta.get("rows"),
+                         meta.get("cols"), meta.get("material"), meta.get("gain")))
+                elif kind == "frame":
+                    frames.setdefault(session_id, []).append((item[2], item[3]))
+                elif kind == "event":
+                    event = item[2]
+                    db.execute("INSERT INTO events (session_id, t, type, json) VALUES (?,?,?,?)",
+                               (session_id, event["t"], event["type"], json.dumps(event)))
+                elif kind == "rep":
+                    e = item[2]
+                    db.execute(
+                        "INSERT INTO reps (session_id, set_no, rep_no, t_top, t_bottom, t_end, descent_s, perfect, balance)"
+                        " VALUES (?,?,?,?,?,?,?,?,?)",
+                        (session_id, e["set"], e["rep"], e.get("top_t"), e.get("bottom_t"), e.get("end_t", e["t"]),
+                         e["descent_s"], int(bool(e["perfect"])), e.get("balance")))
+                elif kind == "sample":
+                    db.execute("INSERT INTO samples (session_id, t, contact) VALUES (?,?,?)",
+                               (session_id, item[2], round(float(item[3]), 4)))
+                elif kind == "close":
+                    self._insert_frames(db, frames)
+                    frames = {}
+                    summary, ended_at = item[2], item[3]
+                    db.execute(
+                        "UPDATE sessions SET status='closed', ended_at=?, duration_s=?, reps=?, perfect_reps=?,"
+                        " liftoffs=?, sets=?, mean_descent_s=?, balance=? WHERE id=?",
+                        (ended_at, summary.get("duration_s"), summary.get("reps", 0), summary.get("perfect_reps", 0),
+                         summary.get("liftoffs", 0), summary.get("sets", 0), summary.get("mean_descent_s"),
+                         summary.get("balance"), session_id))
+            self._insert_frames(db, frames)
+            db.execute("COMMIT")
+            self.commits += 1
+        except Exception:
+            db.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _insert_frames(db: sqlite3.Connection, frames: dict[int, list[tuple[float, np.ndarray]]]) -> None:
+        for session_id, batch in frames.items():
+            if not batch:
+                continue
+            t = np.array([b[0] for b in batch], dtype=np.float64)
+            counts = np.stack([np.asarray(b[1]) for b in batch]).astype(np.int16)  # raw codes fit int16 exactly
+            db.execute("INSERT INTO frames (session_id, t0, n, t, counts) VALUES (?,?,?,?,?)",
+                       (session_id, float(t[0]), len(t), t.tobytes(), counts.tobytes()))
