@@ -56,7 +56,7 @@ def build_loop(config, *, emulated: bool, scenario: str | None = None, record: s
     if emulated:
         from hardware.emulated_mat import emulated_grid_adc
 
-        person = _demo_person(scenario)
+        person = _demo_person(scenario, start_s=clock.monotonic())
         grid = emulated_grid_adc(person, clock, rows=grid_config.rows, cols=grid_config.cols,
                                  addresses=grid_config.addresses, gain=grid_config.gain,
                                  data_rate=grid_config.data_rate)
@@ -86,7 +86,7 @@ def build_loop(config, *, emulated: bool, scenario: str | None = None, record: s
     return loop
 
 
-def _demo_person(scenario: str | None):
+def _demo_person(scenario: str | None, start_s: float = 0.0):
     from hardware.simulated_person import Scenario, SimulatedPerson
 
     from .scenarios import DEMO, SUITE
@@ -97,19 +97,20 @@ def _demo_person(scenario: str | None):
         text = SUITE[scenario]
     else:
         text = Path(scenario).read_text()
-    return LoopingPerson(SimulatedPerson(Scenario.parse(text)))
+    return LoopingPerson(SimulatedPerson(Scenario.parse(text)), start_s)
 
 
 class LoopingPerson:
     """Plays a simulated person's scenario over and over, so the demo never runs dry."""
 
-    def __init__(self, person) -> None:
+    def __init__(self, person, start_s: float = 0.0) -> None:
         self.person = person
+        self.start_s = start_s  # the clock's time when the scenario begins
 
     def analog_input_for_row(self, row: int):
         inner = self.person.analog_input_for_row(row)
         period = self.person.duration_s
-        return lambda channel, t: inner(channel, t % period)
+        return lambda channel, t: inner(channel, (t - self.start_s) % period)
 
 
 def _notifier():
