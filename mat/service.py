@@ -147,7 +147,12 @@ def run_web(config, host: str | None = None, port: int | None = None) -> int:
 
     app = create_app({"DATABASE": str(database_path(config)), "LIVE_SOCKET": config.paths.socket,
                       "MAX_LIVE_CLIENTS": config.web.max_live_clients})
-    serve(app, host=host or config.web.host, port=port or config.web.port, threads=config.web.threads)
+    host, port = host or config.web.host, port or config.web.port
+    try:
+        serve(app, host=host, port=port, threads=config.web.threads)
+    except OSError as error:
+        print(f"mat web: cannot listen on {host}:{port}: {error.strerror}", file=sys.stderr)
+        return 1
     return 0
 
 
