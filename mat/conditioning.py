@@ -15,7 +15,7 @@ from hardware.materials import SensorMaterial
 from .events import Event, make_event
 
 #: A cell this close to the supply rail reads a short, not a body (fraction of rail counts).
-RAIL_FRACTION = 0.97
+RAIL_FRACTION = 0.99
 #: Unloaded Velostat reads up to a few thousand counts: a first frame above this is not empty.
 MAX_PLAUSIBLE_TARE_COUNTS = 4000
 #: How long a fault must last before the cell is masked, and how long it must be gone (s).
@@ -78,6 +78,9 @@ class CellConditioner:
             self._last_fault_check_t = t
             events += self._track_dead_cells(t, counts, loaded=not empty)
         alive = ~self.dead
+        # A cell at the rail, or at zero when it never reads zero unloaded (Velostat), is a
+        # fault at once: mask it this frame, before the slower check announces it as dead.
+        alive &= (counts < RAIL_FRACTION * self.rail) & ~((counts <= ZERO_COUNTS) & (self.tare > 50))
         for row in self.offline_rows:
             alive[row, :] = False
         if empty:

@@ -29,8 +29,8 @@ RECOVER_HOLD_S = 0.10
 #: The warning zone: from floor + this down to the floor, beeps get faster (fraction).
 WARNING_BAND = 0.20
 #: An arch keeps the body on the mat: the load off the lumbar cells falling below this share of
-#: its calibrated value means the person is getting up, which is not a lift-off (fraction).
-BODY_LEAVING_TOTAL = 0.8
+#: its recent level means the person is getting up, which is not a lift-off (fraction).
+BODY_LEAVING_TOTAL = 0.9
 
 
 class LumbarContact:

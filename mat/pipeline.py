@@ -28,6 +28,9 @@ ABSENT_COUNTS_PER_CELL = 450
 PRESENT_AFTER_S = 0.5
 ABSENT_AFTER_S = 4.0
 
+#: How slowly the load off the lumbar cells is followed, to tell getting up from an arch (s).
+OUTSIDE_LEVEL_S = 3.0
+
 FLOOR_MIN, FLOOR_MAX, FLOOR_STEP = 0.20, 0.90, 0.05
 
 
@@ -93,6 +96,9 @@ class Pipeline:
         self._presence_since: float | None = None
         self._force_calibration = False
         self._last: ConditionedFrame | None = None
+        self._outside_level: float | None = None
+        self._outside_t: float | None = None
+        self._pelvis_row = rows - 1
         self.t = 0.0
 
     # -- commands -------------------------------------------------------------------------
@@ -157,6 +163,7 @@ class Pipeline:
         self.tally = SessionTally(t)
         self.contact = None
         self.zone = None
+        self._outside_level = None
         return [make_event(t, "present")]
 
     def _end_session(self, t: float, absent_t: float | None = None) -> list[Event]:
@@ -196,7 +203,7 @@ class Pipeline:
             if self.calibration is None:
                 return events
         contact = self.contact_model.update(frame.t, frame.load, frame.alive)
-        body_leaving = _body_leaving(frame, self.calibration)
+        body_leaving = self._body_leaving(frame)
         was_lifted = self.detector.lifted
         detector_events = self.detector.update(frame.t, contact, body_leaving)
         for event in detector_events:
@@ -209,6 +216,23 @@ class Pipeline:
         self.contact = None if math.isnan(contact) else contact
         self.zone = self.detector.zone(contact) if self.contact is not None else None
         return events
+
+    def _body_leaving(self, frame: ConditionedFrame) -> bool:
+        """Is the person getting up (not arching)?
+
+        An arch moves load from the lumbar cells to the sacrum: the pelvis row gains.
+        Getting up empties every cell, the pelvis row with them. So compare the pelvis row
+        (the last row, over the sacrum by design) with its own recent level. Not "the most
+        loaded row": under a heavy person the pelvis cells saturate and stop looking heaviest."""
+        outside = float(np.sum(frame.load[self._pelvis_row][frame.alive[self._pelvis_row]]))
+        dt = frame.t - self._outside_t if self._outside_t is not None else 0.0
+        self._outside_t = frame.t
+        if self._outside_level is None:
+            self._outside_level = outside
+        leaving = outside < BODY_LEAVING_TOTAL * self._outside_level
+        if not leaving:  # follow slowly, so a fall within a second or two stands out
+            self._outside_level += (outside - self._outside_level) * min(dt / OUTSIDE_LEVEL_S, 1.0)
+        return leaving
 
     # -- live state -----------------------------------------------------------------------
     @property
@@ -255,17 +279,6 @@ def _lateral_centre(load: np.ndarray) -> float:
 
 def _cells(weights: np.ndarray) -> list[list[int]]:
     return [[int(r), int(c)] for r, c in zip(*np.nonzero(weights > 0))]
-
-
-def _body_leaving(frame: ConditionedFrame, calibration: Calibration) -> bool:
-    """An arch moves load from the lumbar cells to the sacrum: the rest of the back keeps its
-    load. Getting up empties every cell. So compare the load off the lumbar footprint with
-    its calibrated value, over the cells alive now."""
-    outside = (calibration.lumbar_weights == 0) & frame.alive
-    calibrated = float(np.sum(calibration.pressed_load[outside]))
-    if calibrated <= 0:
-        return False
-    return float(np.sum(frame.load[outside])) < BODY_LEAVING_TOTAL * calibrated
 
 
 def _normalised_pressure(frame: ConditionedFrame | None, calibration: Calibration | None) -> list[list[float]]:

@@ -33,6 +33,8 @@ EXTREME_BAND = 0.3
 #: spent between 10 % and 90 % of its way.
 HISTORY_S = 20.0
 SMOOTH_MOVE_MIDDLE_SHARE = 0.6
+#: No controlled descent is quicker than this; a quicker swing is the legs lifting off the floor (s).
+MIN_DESCENT_S = 0.6
 #: Legs are in the air while the total load is above this share of the legs-down total seen at
 #: calibration (their weight goes through the pelvis instead of the heels).
 LEGS_UP_TOTAL_SHARE = 1.08
@@ -212,11 +214,27 @@ class RepCounter:
             self._rest_total += (self._total - self._rest_total) * 0.01
 
     def _bottom(self, t: float, x: float) -> None:
+        if self._top_t is None and self._legs_up(self._extreme_total):
+            self._top_since_legs_up(t)
         if self._top_t is not None:
             self._bottom_t, self._bottom_x = t, x
             self._bottom_total = self._extreme_total
             self._counted = False
             self._descent_s = self._measure_descent(self._top_t, self._top_x, t, x)
+            if self._descent_s < MIN_DESCENT_S:
+                self._top_t = self._bottom_t = None  # too quick for lowered legs: the legs leaving the floor
+
+    def _top_since_legs_up(self, bottom_t: float) -> None:
+        """The first rep of a set may start straight from lifting the legs, with no top the
+        zigzag could confirm: take the headmost point since the legs were last down."""
+        since = [(hx, ht, htotal) for ht, hx, htotal in self._history if ht < bottom_t]
+        for i in range(len(since) - 1, -1, -1):
+            if not self._legs_up(since[i][2]):
+                since = since[i + 1:]
+                break
+        if since:
+            x, t, total = min(since)
+            self._top_t, self._top_x, self._top_total = t, x, total
 
     def _measure_descent(self, top_t: float, top_x: float, bottom_t: float, bottom_x: float) -> float:
         """Descent time from the middle 80 % of the swing: the still moments at the top and the
@@ -226,7 +244,8 @@ class RepCounter:
         high = top_x + 0.9 * (bottom_x - top_x)
         t90 = next((ht for ht, hx, _ in self._history if top_t <= ht <= bottom_t and hx >= high), bottom_t)
         t10 = next((ht for ht, hx, _ in reversed(self._history) if ht <= t90 and hx <= low), top_t)
-        return max(t90 - t10, 0.0) / SMOOTH_MOVE_MIDDLE_SHARE
+        # The CoP is smoothed with SMOOTHING_S, which stretches the middle of a swing by about that.
+        return max(t90 - t10 - SMOOTHING_S, 0.0) / SMOOTH_MOVE_MIDDLE_SHARE
 
     def _top(self, t: float, x: float, legs_up: bool) -> None:
         self._top_t, self._top_x = (t, x) if legs_up else (None, 0.0)

@@ -1,0 +1,124 @@
+"""The pipeline on simulated sessions: the right events at the right times, and silence when
+the back stays down."""
+import numpy as np
+import pytest
+
+from hardware.simulated_person import Scenario, SimulatedPerson
+from mat.pipeline import Pipeline
+
+ARCHES = """
+person mass_kg=70 seed=41
+empty 3
+lie_down 1.5
+relax 3
+press 4
+set reps=6 descent_s=3 arch_reps=3,5 arch_depth=0.3
+rest 12
+get_up
+empty 6
+"""
+
+
+def play(text, floor=0.5, dt=0.01):
+    person = SimulatedPerson(Scenario.parse(text))
+    pipeline = Pipeline(floor=floor)
+    events = []
+    for t in np.arange(0.0, person.duration_s, dt):
+        events += pipeline.process(round(float(t), 6), person.counts(t))
+    events += pipeline.finish()
+    return person, events
+
+
+def of(events, kind):
+    return [e for e in events if e["type"] == kind]
+
+
+@pytest.fixture(scope="module")
+def arches():
+    return play(ARCHES)
+
+
+def test_a_session_starts_when_the_body_arrives_and_calibrates_during_the_hold(arches):
+    person, events = arches
+    (present,) = of(events, "present")
+    assert 3.0 <= present["t"] <= 4.5
+    (calibrated,) = of(events, "calibrated")
+    hold_start, hold_end = person.calibration_holds[0]
+    assert hold_start + 2.5 <= calibrated["t"] <= hold_end + 0.5
+    assert calibrated["pressed"] is True
+
+
+def test_each_arch_sounds_within_50_ms_of_the_true_crossing_and_ends_when_the_back_is_down(arches):
+    person, events = arches
+    truth = person.liftoffs(0.5)
+    liftoffs, contacts = of(events, "liftoff"), of(events, "contact")
+    assert len(liftoffs) == len(truth) == 2
+    for (start, end), alert, back in zip(truth, liftoffs, contacts):
+        assert 0.0 <= alert["t"] - start <= 0.05
+        assert alert["contact"] < 0.5
+        assert abs(back["t"] - end) <= 0.3
+        assert back["duration_s"] == pytest.approx(end - start, abs=0.3)
+
+
+def test_reps_are_counted_and_the_arched_ones_marked_imperfect(arches):
+    person, events = arches
+    reps = of(events, "rep")
+    assert len(reps) == 6
+    assert [r["perfect"] for r in reps] == [True, True, False, True, False, True]
+    assert all(2.4 <= r["descent_s"] <= 3.6 for r in reps)
+    (set_end,) = of(events, "set_end")
+    assert set_end["reps"] == 6 and set_end["perfect_reps"] == 4
+
+
+def test_the_session_ends_after_the_person_gets_up_with_its_summary(arches):
+    person, events = arches
+    (absent,) = of(events, "absent")
+    get_up_end = person.presence[0][1]
+    assert get_up_end - 1.5 <= absent["t"] <= get_up_end + 1.0
+    summary = events[-1]
+    assert summary["type"] == "session_end"
+    assert (summary["reps"], summary["perfect_reps"], summary["liftoffs"], summary["sets"]) == (6, 4, 2, 1)
+    assert summary["mean_descent_s"] == pytest.approx(3.0, abs=0.4)
+
+
+def test_clean_reps_and_near_misses_raise_no_alert():
+    _, events = play("""
+person mass_kg=85 seed=42
+empty 3
+lie_down 1.5
+relax 3
+press 4
+set reps=8 descent_s=3 near_miss_reps=2,4,6 near_miss_depth=0.66
+rest 10
+set reps=6 variant=bent_knee
+get_up
+empty 6
+""")
+    assert of(events, "liftoff") == []
+    assert len(of(events, "rep")) == 14
+    assert all(r["perfect"] for r in of(events, "rep"))
+
+
+def test_a_fast_descent_earns_a_double_chirp_event():
+    _, events = play(ARCHES.replace("descent_s=3 arch_reps=3,5 arch_depth=0.3", "descent_s=1.2"))
+    assert len(of(events, "fast_descent")) == 6
+
+
+def test_a_higher_floor_catches_a_shallower_dip():
+    text = ARCHES.replace("arch_reps=3,5 arch_depth=0.3", "near_miss_reps=3 near_miss_depth=0.66")
+    assert of(play(text, floor=0.5)[1], "liftoff") == []
+    assert len(of(play(text, floor=0.75)[1], "liftoff")) == 1
+
+
+def test_two_people_one_after_the_other_make_two_sessions():
+    text = ARCHES + ARCHES.replace("seed=41", "seed=43 mass_kg=110")
+    _, events = play(text)
+    assert len(of(events, "session_end")) == 2
+    assert [s["liftoffs"] for s in of(events, "session_end")] == [2, 2]
+
+
+def test_a_dead_lumbar_cell_is_masked_with_a_warning_and_detection_carries_on():
+    _, events = play(ARCHES.replace("set reps=6", "dead_cell row=1 col=1 kind=zero\nset reps=6"))
+    dead = of(events, "dead_cell")
+    assert [(d["row"], d["col"], d["kind"]) for d in dead] == [(1, 1, "zero")]
+    assert len(of(events, "liftoff")) == 2
