@@ -1,4 +1,5 @@
-"""Flatback's web page: a Flask app factory with blueprints for the pages and the JSON API.
+"""Flatback's web page: a Flask app factory with one blueprint per area (live, sessions,
+settings, api), following the layout of Flask's tutorial.
 
 It reads history from the SQLite store, writes the user's settings there, and relays the
 daemon's live socket to browsers with Server-Sent Events. It never touches the hardware: a
@@ -8,63 +9,63 @@ from __future__ import annotations
 
 import os
 import secrets
-from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from mat.store import Store
+DEFAULT_CONFIG = {
+    "DATABASE": os.environ.get("FLATBACK_DATABASE", "/var/lib/flatback/flatback.db"),
+    "LIVE_SOCKET": os.environ.get("FLATBACK_SOCKET", "/run/flatback/mat.sock"),
+    # A fresh key per start is fine: the pages keep no login or session cookie.
+    "SECRET_KEY": None,
+    "MAX_LIVE_CLIENTS": 25,  # each live page holds one server thread for its event stream
+    "SSE_HEARTBEAT_S": 15.0,  # a comment line this often keeps proxies and phones from timing out
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+}
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None):
+    """The Flask app. `config` keys: DATABASE (SQLite path), LIVE_SOCKET (the daemon's Unix
+    socket path), SECRET_KEY, MAX_LIVE_CLIENTS, SSE_HEARTBEAT_S."""
     app = Flask(__name__)
-    app.config.update(
-        DATABASE=os.environ.get("FLATBACK_DATABASE", "/var/lib/flatback/flatback.db"),
-        LIVE_SOCKET=os.environ.get("FLATBACK_SOCKET", "/run/flatback/mat.sock"),
-        MAX_LIVE_CLIENTS=25,
-        MAX_CONTENT_LENGTH=64 * 1024,
-        SECRET_KEY=secrets.token_hex(16),
-        SSE_HEARTBEAT_S=15.0,
-    )
+    app.config.update(DEFAULT_CONFIG)
     if config:
         app.config.update(config)
-    Path(app.config["DATABASE"]).parent.mkdir(parents=True, exist_ok=True)
-    Store(app.config["DATABASE"]).close()  # create or upgrade the schema once, at start
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = secrets.token_hex(16)
 
+    from . import db
     from .live_relay import LiveRelay
 
+    db.init_app(app)
     app.extensions["live_relay"] = LiveRelay(app.config["LIVE_SOCKET"], app.config["MAX_LIVE_CLIENTS"])
 
-    from . import api, pages
+    from . import api, live, sessions, settings, vendor
 
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(api.bp)
-    app.teardown_appcontext(_close_store)
-    app.after_request(_security_headers)
+    for blueprint in (live.bp, sessions.bp, settings.bp, api.bp, vendor.bp):
+        app.register_blueprint(blueprint)
     app.before_request(_refuse_cross_site_writes)
+    app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     return app
 
 
-def get_store() -> Store:
-    """The store for this request (one connection per request, closed at teardown)."""
-    from flask import current_app
-
-    if "store" not in g:
-        g.store = Store(current_app.config["DATABASE"])
-    return g.store
-
-
 def get_relay():
+    """This process's one relay of the daemon's live socket."""
     from flask import current_app
 
     return current_app.extensions["live_relay"]
 
 
-def _close_store(_exc) -> None:
-    store = g.pop("store", None)
-    if store is not None:
-        store.close()
+def json_error(status: int, message: str, field: str | None = None):
+    """The API's error shape: {"error": what is wrong, "field": which input} with `status`."""
+    body = {"error": message}
+    if field:
+        body["field"] = field
+    response = jsonify(body)
+    response.status_code = status
+    return response
 
 
 def _refuse_cross_site_writes():
@@ -74,11 +75,9 @@ def _refuse_cross_site_writes():
         return None
     origin = request.headers.get("Origin") or request.headers.get("Referer")
     if origin is None:
-        return None  # not a browser (curl, the tests' API client): no ambient credentials at stake
-    from urllib.parse import urlsplit
-
+        return None  # not a browser (curl, scripts): no ambient credentials at stake
     if urlsplit(origin).netloc != request.host:
-        return _error(403, "cross-site request refused: changes must come from the mat's own page")
+        return json_error(403, "cross-site request refused: changes must come from the mat's own page")
     return None
 
 
@@ -89,21 +88,11 @@ def _security_headers(response):
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
-
-
-def _error(status: int, message: str, field: str | None = None):
-    body = {"error": message}
-    if field:
-        body["field"] = field
-    response = jsonify(body)
-    response.status_code = status
     return response
 
 
 def _http_error(error: HTTPException):
     if request.path.startswith("/api/") or request.path.endswith((".json", ".csv")):
-        return _error(error.code or 500, error.description or error.name)
+        return json_error(error.code or 500, error.description or error.name)
     return render_template("error.html", code=error.code, message=error.description), error.code

@@ -1,17 +1,23 @@
-"""The JSON API: sessions, settings, commands to the daemon, and the live event stream."""
+"""The JSON API: sessions, settings, commands to the daemon, and the live stream (SSE).
+
+Bad input is a 400 {"error", "field"}, an unknown session a 404, a command while the daemon
+is not running a 503: never a 500.
+"""
 from __future__ import annotations
 
-import queue
 import time
 
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from mat.store import SettingsError
 
-from . import _error, get_relay, get_store
+from . import get_relay, json_error
+from .db import get_store
 from .live_relay import sse
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+DAEMON_DOWN = "the mat's daemon is not running (start flatback-mat.service, or `mat demo`)"
 
 
 @bp.get("/sessions")
@@ -21,16 +27,17 @@ def sessions():
 
 @bp.get("/sessions/<int:session_id>")
 def session(session_id: int):
+    """The session row, its reps, events and contact samples ({"t": [...], "values": [...]})."""
     data = get_store().export_session_json(session_id)
     if data is None:
-        return _error(404, f"no session {session_id}")
+        return json_error(404, f"no session {session_id}")
     return jsonify(data)
 
 
 @bp.delete("/sessions/<int:session_id>")
 def delete_session(session_id: int):
     if not get_store().delete_session(session_id):
-        return _error(404, f"no session {session_id}")
+        return json_error(404, f"no session {session_id}")
     return jsonify({"deleted": session_id})
 
 
@@ -41,20 +48,21 @@ def get_settings():
 
 @bp.put("/settings")
 def put_settings():
+    """Change some of floor, tempo_s, sound: all of them or none (the store validates)."""
     changes = request.get_json(silent=True)
     if not isinstance(changes, dict) or not changes:
-        return _error(400, "send a JSON object with floor, tempo_s and/or sound")
+        return json_error(400, 'send a JSON object such as {"floor": 0.5, "tempo_s": 3, "sound": true}')
     try:
         settings = get_store().update_settings(**changes)
     except SettingsError as error:
-        return _error(400, error.message, field=error.field)
-    get_relay().send_command("settings_changed")
-    return jsonify(settings)
+        return json_error(400, error.message, field=error.field)
+    applied = get_relay().send_command("settings_changed")
+    return jsonify(dict(settings, applied=applied))
 
 
 def _command(name: str):
     if not get_relay().send_command(name):
-        return _error(503, "the mat's daemon is not running (is flatback-mat.service up?)")
+        return json_error(503, DAEMON_DOWN)
     return jsonify({"sent": name})
 
 
@@ -73,44 +81,41 @@ def stop_session():
     return _command("stop_session")
 
 
-@bp.get("/state")
-def state():
-    relay = get_relay()
-    relay.start()
-    latest = relay.latest_state
-    if latest is None:
-        return _error(503, "no live state yet: the mat's daemon is not running or just starting")
-    return jsonify(latest)
-
-
 @bp.get("/live")
 def live():
+    """Server-Sent Events: `state` (latest wins), `event` (each one) and `daemon`
+    ({"connected": bool}, when it changes). Ends when the browser goes away: the server's
+    next write fails and closes this generator, at the latest at the next heartbeat."""
     relay = get_relay()
     subscriber = relay.subscribe()
     if subscriber is None:
-        return _error(503, f"too many live viewers (at most {relay.max_clients}); close another tab")
-    heartbeat_s = current_app.config["SSE_HEARTBEAT_S"]
+        return json_error(503, f"too many live pages open (at most {relay.max_clients}); close one")
+    heartbeat_s = float(current_app.config["SSE_HEARTBEAT_S"])
 
     def stream():
         try:
             yield "retry: 2000\n\n"
+            connected = relay.daemon_connected
+            yield sse({"connected": connected}, "daemon")
             if relay.latest_state is not None:
                 yield sse(relay.latest_state)
-            last = time.monotonic()
-            while True:
-                try:
-                    message = subscriber.queue.get(timeout=1.0)
-                except queue.Empty:
-                    if time.monotonic() - last >= heartbeat_s:
-                        last = time.monotonic()
-                        yield ": still here\n\n"
-                    continue
-                last = time.monotonic()
-                yield sse(message)
+            last_write = time.monotonic()
+            while not subscriber.closed:
+                messages = subscriber.take(timeout_s=1.0)
+                if relay.daemon_connected != connected:
+                    connected = relay.daemon_connected
+                    yield sse({"connected": connected}, "daemon")
+                for message in messages:
+                    if message.get("type") in ("state", "event"):
+                        yield sse(message)
+                        last_write = time.monotonic()
+                if time.monotonic() - last_write >= heartbeat_s:
+                    yield ": still here\n\n"
+                    last_write = time.monotonic()
         finally:
             relay.unsubscribe(subscriber)
 
-    response = Response(stream_with_context(stream()), mimetype="text/event-stream")
+    response = Response(stream(), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Accel-Buffering"] = "no"
+    response.headers["X-Accel-Buffering"] = "no"  # a proxy in front must not hold events back
     return response

@@ -1,77 +1,97 @@
-// The live page: state in words, the gauge, the heatmap, counters, warnings, two buttons.
+// The live page: the state in words, the gauge, the heatmap, counters, warnings, commands.
 "use strict";
 (() => {
+  // What each state means to someone lying on the floor: a word and what to do.
   const STATES = {
-    empty: "Lie down on the mat",
-    waiting: "Press your lower back flat and hold",
-    calibrating: "Hold it… calibrating",
-    resting: "Ready · back flat",
-    exercising: "Back glued · keep going",
-    lifted: "Back lifted! Press it down",
+    empty: ["Empty", "Lie down on the mat"],
+    waiting: ["Waiting", "Press your lower back flat and hold"],
+    calibrating: ["Calibrating", "Hold it… keep the back pressed"],
+    resting: ["Resting", "Ready · back flat"],
+    exercising: ["Exercising", "Back glued · keep going"],
+    lifted: ["Lifted", "Press your back down!"],
+    offline: ["Mat offline", "The mat's daemon is not answering: retrying…"],
   };
   const $ = (id) => document.getElementById(id);
-  const gauge = $("gauge");
   const heatmap = $("heatmap");
   let cells = [];
+  let daemonUp = false;
 
-  function drawHeatmap(pressure) {
+  function showState(name) {
+    const [word, hint] = STATES[name] || [name, ""];
+    $("banner").dataset.state = name;
+    $("state-word").textContent = word;
+    $("state-hint").textContent = hint;
+  }
+
+  function drawHeatmap(state) {
+    const pressure = state.pressure || [];
     const rows = pressure.length;
     const cols = rows ? pressure[0].length : 0;
     if (cells.length !== rows * cols) {
       heatmap.style.gridTemplateColumns = `repeat(${cols}, 1fr)`;
-      heatmap.replaceChildren();
-      cells = [];
-      for (let i = 0; i < rows * cols; i++) {
-        const cell = document.createElement("div");
-        cell.className = "cell";
-        heatmap.appendChild(cell);
-        cells.push(cell);
-      }
+      cells = Array.from({ length: rows * cols }, () => document.createElement("div"));
+      cells.forEach((cell) => { cell.className = "cell"; });
+      heatmap.replaceChildren(...cells);
     }
+    const dead = new Set((state.dead_cells || []).map(([r, c]) => r * cols + c));
+    const offline = new Set(state.offline_chips || []);
     pressure.flat().forEach((v, i) => {
-      const level = Math.max(0, Math.min(v, 1));
-      // Light to deep blue as pressure rises; a dead or idle cell stays pale.
-      cells[i].style.backgroundColor = `hsl(215, 80%, ${92 - level * 62}%)`;
-      cells[i].title = `${Math.round(v * 100)} %`;
+      const cell = cells[i];
+      const level = Math.max(0, Math.min(v ?? 0, 1));
+      cell.classList.toggle("dead", dead.has(i));
+      cell.classList.toggle("offline", offline.has(Math.floor(i / cols)));
+      // Pale to deep blue as the pressure rises (1 = as pressed at calibration).
+      cell.style.backgroundColor = `hsl(215, 80%, ${93 - level * 63}%)`;
+      cell.title = `row ${Math.floor(i / cols)}, column ${i % cols}: ${Math.round(level * 100)} %`;
     });
   }
 
-  function showWarnings(state, connected) {
+  function showWarnings(state) {
     const items = [];
-    if (!connected) items.push("The mat's daemon is not answering: reconnecting…");
-    for (const row of state.offline_chips || []) items.push(`Chip for row ${row} is not answering: check its cable`);
-    for (const [r, c] of state.dead_cells || []) items.push(`Cell row ${r}, column ${c} looks dead: ignored`);
+    if (!daemonUp) items.push("The mat's daemon is not answering. Is it running? Retrying…");
+    for (const row of state.offline_chips || []) items.push(`The chip for row ${row} is not answering: check its cable.`);
+    for (const [r, c] of state.dead_cells || []) items.push(`Cell row ${r}, column ${c} looks dead: it is left out.`);
     const box = $("warnings");
     box.hidden = items.length === 0;
     box.replaceChildren(...items.map((text) => Object.assign(document.createElement("p"), { textContent: text })));
   }
 
-  let lastState = {};
-  let connected = false;
   function onState(state) {
-    lastState = state;
-    $("banner").className = `banner state-${state.state}`;
-    $("state-text").textContent = STATES[state.state] || state.state;
-    Flatback.gauge(gauge, state.contact, state.floor, state.warning_floor);
-    $("contact-value").textContent = state.contact === null ? "–" : `${Math.round(state.contact * 100)} %`;
+    daemonUp = true;
+    showState(state.state);
+    Flatback.gauge($("gauge"), state.contact, state.floor, state.warning_floor);
+    $("contact-value").textContent = Flatback.percent(state.contact);
     $("reps").textContent = state.reps;
     $("perfect").textContent = state.perfect_reps;
     $("liftoffs").textContent = state.liftoffs;
     $("set").textContent = state.set;
-    drawHeatmap(state.pressure || []);
-    showWarnings(state, true);
+    drawHeatmap(state);
+    showWarnings(state);
   }
-  Flatback.live(onState, null, (ok) => {
-    connected = ok;
-    if (!ok) showWarnings(lastState, false);
-  });
+  function onDaemon(connected) {
+    daemonUp = connected;
+    if (!connected) {
+      showState("offline");
+      showWarnings({});
+    }
+  }
+  Flatback.live({ onState, onDaemon });
 
-  async function command(path, done) {
-    const result = $("action-result");
-    const response = await fetch(path, { method: "POST" });
-    const body = await response.json().catch(() => ({}));
-    result.textContent = response.ok ? done : body.error || `failed (${response.status})`;
-  }
-  $("calibrate").addEventListener("click", () => command("/api/calibrate", "Hold your back flat: calibrating now."));
-  $("stop").addEventListener("click", () => command("/api/session/stop", "Session ended and saved."));
+  document.querySelectorAll("button[data-command]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const result = $("action-result");
+      button.disabled = true;
+      try {
+        const response = await fetch(button.dataset.command, { method: "POST" });
+        const body = await response.json().catch(() => ({}));
+        result.textContent = response.ok ? button.dataset.done : body.error || `Failed (${response.status}).`;
+        result.classList.toggle("bad", !response.ok);
+      } catch (error) {
+        result.textContent = "The mat's page is not answering.";
+        result.classList.add("bad");
+      } finally {
+        button.disabled = false;
+      }
+    });
+  });
 })();

@@ -1,0 +1,13 @@
+"""The live page: what the mat feels now, updated from /api/live."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from .db import get_store
+
+bp = Blueprint("live", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("live.html", settings=get_store().get_settings(), page="live")

@@ -1,0 +1,141 @@
+"""History, one session in detail, its exports (recording CSV, JSON) and deleting it."""
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, url_for
+
+from mat.recording import RecordingWriter
+
+from .db import get_store
+
+bp = Blueprint("sessions", __name__)
+
+#: DOMAIN.md: 15 perfect reps with a 3-second descent are possible → progress to a harder variant.
+PROGRESS_PERFECT_REPS = 15
+PROGRESS_DESCENT_S = 3.0
+#: Only recent sessions say what is possible now (after progressing, older ones no longer do).
+PROGRESS_RECENT_SESSIONS = 3
+#: Frames per chunk of the streamed CSV export (a long session is hundreds of thousands).
+CSV_FRAMES_PER_CHUNK = 2000
+
+
+class Progression:
+    """Where the user stands against DOMAIN.md's progression rule, from their recent sessions."""
+
+    def __init__(self, store, sessions: list[dict]) -> None:
+        self.goal_reps = PROGRESS_PERFECT_REPS
+        self.goal_descent_s = PROGRESS_DESCENT_S
+        self.best_reps = 0  # perfect reps with a slow-enough descent, best recent session
+        self.best_session: dict | None = None
+        for session in sessions[:PROGRESS_RECENT_SESSIONS]:
+            slow_perfect = sum(1 for r in store.session_reps(session["id"])
+                               if r["perfect"] and (r["descent_s"] or 0) >= PROGRESS_DESCENT_S)
+            if slow_perfect > self.best_reps or self.best_session is None:
+                self.best_reps, self.best_session = slow_perfect, session
+
+    @property
+    def ready(self) -> bool:
+        return self.best_reps >= self.goal_reps
+
+
+@bp.get("/history")
+def history():
+    store = get_store()
+    sessions = store.list_sessions()
+    return render_template("history.html", sessions=sessions, progression=Progression(store, sessions),
+                           page="history")
+
+
+@bp.get("/sessions/<int:session_id>")
+def session(session_id: int):
+    store = get_store()
+    data = _session_or_404(store, session_id)
+    return render_template("session.html", s=data, reps=store.session_reps(session_id), page="history")
+
+
+@bp.get("/sessions/<int:session_id>.csv")
+def session_csv(session_id: int):
+    """The session's raw frames as a recording (DESIGN.md 6.1), t from its first frame."""
+    store = get_store()
+    data = _session_or_404(store, session_id)
+    t, counts = store.session_frames(session_id)
+    rows, cols = data["rows"] or 4, data["cols"] or 4
+    material = data["material"] if data["material"] in ("velostat", "fsr") else "velostat"
+
+    def chunks():
+        text = io.StringIO()
+        writer = RecordingWriter(text, rows, cols, gain=data["gain"] or 1, material=material,
+                                 extra_header={"session": session_id, "started_at": data["started_at"]})
+        t0 = float(t[0]) if len(t) else 0.0
+        for i, (ti, frame) in enumerate(zip(t.tolist(), counts)):
+            try:
+                writer.write(ti - t0, frame)
+            except ValueError:
+                continue  # a repeated timestamp (a frame stored twice): the format forbids it
+            if (i + 1) % CSV_FRAMES_PER_CHUNK == 0:
+                yield _drain(text)
+        writer.close()
+        yield _drain(text)
+
+    return Response(chunks(), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=flatback-session-{session_id}.csv"})
+
+
+@bp.get("/sessions/<int:session_id>.json")
+def session_json(session_id: int):
+    data = get_store().export_session_json(session_id)
+    if data is None:
+        abort(404, f"There is no session {session_id}.")
+    response = jsonify(data)
+    response.headers["Content-Disposition"] = f"attachment; filename=flatback-session-{session_id}.json"
+    return response
+
+
+@bp.post("/sessions/<int:session_id>/delete")
+def delete(session_id: int):
+    if not get_store().delete_session(session_id):
+        abort(404, f"There is no session {session_id}.")
+    return redirect(url_for("sessions.history"))
+
+
+def _session_or_404(store, session_id: int) -> dict:
+    data = store.get_session(session_id)
+    if data is None:
+        abort(404, f"There is no session {session_id}.")
+    return data
+
+
+def _drain(text: io.StringIO) -> str:
+    chunk = text.getvalue()
+    text.seek(0)
+    text.truncate()
+    return chunk
+
+
+@bp.app_template_filter("when")
+def when(iso: str | None) -> str:
+    """'Tue 24 Nov, 18:05' in the Pi's local time."""
+    if not iso:
+        return "–"
+    return datetime.fromisoformat(iso).astimezone().strftime("%a %d %b, %H:%M")
+
+
+@bp.app_template_filter("day")
+def day(iso: str | None) -> str:
+    return datetime.fromisoformat(iso).astimezone().strftime("%a %d %b") if iso else "–"
+
+
+@bp.app_template_filter("clock")
+def clock(iso: str | None) -> str:
+    return datetime.fromisoformat(iso).astimezone().strftime("%H:%M") if iso else ""
+
+
+@bp.app_template_filter("duration")
+def duration(seconds: float | None) -> str:
+    """'12:05' (minutes:seconds), or '45 s' under a minute."""
+    if seconds is None:
+        return "–"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{secs:02d}" if minutes else f"{secs} s"
