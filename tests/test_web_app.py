@@ -108,6 +108,7 @@ def daemon(app):
     """A fake daemon: the real live socket server at the app's LIVE_SOCKET path."""
     server = LiveServer(app.config["LIVE_SOCKET"])
     yield server
+    app.extensions["live_relay"].close()  # before the socket goes, so the relay does not retry it
     server.close()
 
 

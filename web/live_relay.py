@@ -7,6 +7,7 @@ states, latest wins) and a bounded queue of events (the oldest is dropped when f
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections import deque
 
@@ -118,13 +119,20 @@ class LiveRelay:
             self._thread.start()
 
     def _relay(self) -> None:
-        for message in self.client.messages(stop=self._stopping.is_set):
-            if message.get("type") == "state":
-                self._latest_state = message
-            with self._lock:
-                subscribers = list(self._subscribers)
-            for subscriber in subscribers:
-                subscriber.offer(message)
+        while not self._stopping.is_set():
+            # No connection attempts while the daemon's socket does not exist (the daemon is off).
+            if not os.path.exists(self.client.path):
+                self._stopping.wait(self.client.reconnect_s)
+                continue
+            gone = lambda: self._stopping.is_set() or (  # noqa: E731
+                not self.client.connected and not os.path.exists(self.client.path))
+            for message in self.client.messages(stop=gone):
+                if message.get("type") == "state":
+                    self._latest_state = message
+                with self._lock:
+                    subscribers = list(self._subscribers)
+                for subscriber in subscribers:
+                    subscriber.offer(message)
 
 
 def sse(message: dict, kind: str | None = None) -> str:

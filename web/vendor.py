@@ -1,9 +1,9 @@
 """uPlot, served from the installed `uplot-python` package (never copied into this repo).
 
-Why uPlot: the phone draws the charts in JavaScript (one ~120 KB file, ~50 KB gzipped, cached
-for a day; fast on canvas even with tens
-of thousands of points), so the Pi Zero 2 only serves JSON; server-side charts (matplotlib,
-pygal) would spend the Pi's CPU and memory on drawing next to the realtime loop.
+Why uPlot: the phone draws the charts (canvas, fast even with tens of thousands of points;
+one ~120 KB file, ~50 KB gzipped, cached for a day), so the Pi Zero 2 only serves JSON.
+Server-side charts (matplotlib, pygal) would spend the Pi's CPU and memory on drawing, next
+to the realtime loop.
 """
 from __future__ import annotations
 
