@@ -162,7 +162,7 @@ def check_config(checks: Checklist, config):
         except ConfigError as error:
             config = error
     if isinstance(config, ConfigError):
-        checks.fail(f"configuration: {config}", "fix that line; the checks below use the built-in defaults")
+        checks.fail(f"configuration: {config}", "correct the file (the checks below use the built-in defaults)")
         return Config()
     if config.source:
         checks.ok(f"configuration {config.source} is valid")
@@ -235,8 +235,14 @@ def check_addresses(checks: Checklist, bus, addresses: Sequence[int]) -> list[in
 
 
 def _scan(bus) -> list[int]:
-    while not bus.try_lock():  # busio wants the bus locked for a scan
-        pass
+    import time
+
+    for _ in range(1000):  # busio wants the bus locked for a scan
+        if bus.try_lock():
+            break
+        time.sleep(0.001)
+    else:
+        raise OSError("the I2C bus stays locked by another user")
     try:
         return list(bus.scan())
     finally:
