@@ -1,0 +1,123 @@
+"""The SQLite store on disk: round trips, batching, migration of an older file, settings."""
+import json
+import sqlite3
+import threading
+
+import numpy as np
+import pytest
+
+from mat.store import MIGRATIONS, SCHEMA_VERSION, SettingsError, Store, StoreWriter
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "flatback.db")
+    yield s
+    s.close()
+
+
+def test_a_session_written_through_the_writer_reads_back_whole(store):
+    writer = StoreWriter(store, commit_interval_s=0.05)
+    session_id = writer.open_session({"rows": 4, "cols": 4, "floor": 0.55, "tempo_s": 3.0, "material": "velostat", "gain": 1})
+    frames = np.random.default_rng(0).integers(-32768, 32767, size=(300, 4, 4))
+    for i, frame in enumerate(frames):
+        writer.add_frame(session_id, i * 0.01, frame)
+    writer.add_event(session_id, {"t": 1.0, "type": "liftoff", "contact": 0.31})
+    writer.add_rep(session_id, {"t": 2.5, "type": "rep", "set": 1, "rep": 1, "descent_s": 3.1, "perfect": False,
+                                "balance": -0.1, "top_t": 0.2, "bottom_t": 1.1, "end_t": 2.4})
+    writer.add_sample(session_id, 1.0, 0.42)
+    writer.close_session(session_id, {"reps": 1, "perfect_reps": 0, "liftoffs": 1, "sets": 1, "duration_s": 3.0,
+                                      "mean_descent_s": 3.1, "balance": -0.1})
+    writer.close()
+    (session,) = store.list_sessions()
+    assert (session["status"], session["reps"], session["liftoffs"], session["floor"]) == ("closed", 1, 1, 0.55)
+    t, counts = store.session_frames(session_id)
+    np.testing.assert_array_equal(counts, frames)
+    np.testing.assert_allclose(t, np.arange(300) * 0.01)
+    assert store.session_reps(session_id)[0]["perfect"] == 0
+    assert store.session_events(session_id) == [{"t": 1.0, "type": "liftoff", "contact": 0.31}]
+    assert store.session_samples(session_id) == ([1.0], [0.42])
+
+
+def test_the_writer_commits_in_batches_not_per_frame(store):
+    writer = StoreWriter(store, commit_interval_s=0.5)
+    session_id = writer.open_session({"rows": 4, "cols": 4})
+    for i in range(500):
+        writer.add_frame(session_id, i * 0.01, np.zeros((4, 4)))
+    writer.flush()
+    assert writer.commits <= 2
+    rows = store.db.execute("SELECT COUNT(*), SUM(n) FROM frames").fetchone()
+    assert rows[0] <= 2 and rows[1] == 500
+    writer.close()
+
+
+def test_history_can_be_read_from_another_thread_while_the_writer_writes(store):
+    writer = StoreWriter(store, commit_interval_s=0.02)
+    session_id = writer.open_session({"rows": 4, "cols": 4})
+    seen, errors = [], []
+
+    def reader():
+        other = Store(store.path)
+        try:
+            for _ in range(50):
+                seen.append(len(other.session_frames(session_id)[0]))
+        except Exception as error:  # pragma: no cover - the assertion below shows it
+            errors.append(error)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    for i in range(2000):
+        writer.add_frame(session_id, i * 0.01, np.ones((4, 4)))
+    thread.join()
+    writer.close()
+    assert errors == [] and seen == sorted(seen)
+
+
+def test_an_older_database_upgrades_in_place_keeping_its_rows(tmp_path):
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0])
+    db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO sessions (id, started_at, status, reps) VALUES (7, '2026-01-01T10:00:00+00:00', 'closed', 12)")
+    db.commit()
+    db.close()
+    store = Store(path)
+    assert store.schema_version == SCHEMA_VERSION == 2
+    assert store.get_session(7)["reps"] == 12 and store.get_session(7)["balance"] is None
+    assert store.session_samples(7) == ([], [])
+
+
+def test_sessions_left_open_by_a_crash_are_closed_with_what_was_stored(store):
+    writer = StoreWriter(store)
+    session_id = writer.open_session({"rows": 4, "cols": 4})
+    writer.add_event(session_id, {"t": 4.0, "type": "present"})
+    writer.add_event(session_id, {"t": 9.0, "type": "liftoff", "contact": 0.3})
+    writer.add_rep(session_id, {"t": 12.0, "type": "rep", "set": 1, "rep": 1, "descent_s": 3.0, "perfect": False, "end_t": 12.0})
+    for i in range(100):
+        writer.add_frame(session_id, 10 + i * 0.05, np.zeros((4, 4)))
+    writer.close()  # no close_session: the daemon was killed
+    assert store.mark_interrupted_open_sessions() == [session_id]
+    session = store.get_session(session_id)
+    assert (session["status"], session["reps"], session["liftoffs"]) == ("interrupted", 1, 1)
+    assert session["duration_s"] == pytest.approx(14.95 - 4.0)
+
+
+def test_settings_have_defaults_and_change_all_or_nothing(store):
+    assert store.get_settings() == {"floor": 0.5, "tempo_s": 3.0, "sound": True}
+    assert store.update_settings(floor=0.65, sound=False)["floor"] == 0.65
+    with pytest.raises(SettingsError) as problem:
+        store.update_settings(tempo_s=4.0, floor=0.33)
+    assert problem.value.field == "floor"
+    assert store.get_settings() == {"floor": 0.65, "tempo_s": 3.0, "sound": False}
+    for bad in ({"floor": "0.5"}, {"floor": 0.95}, {"tempo_s": 0.5}, {"sound": "yes"}, {"colour": "red"}):
+        with pytest.raises(SettingsError):
+            store.update_settings(**bad)
+
+
+def test_deleting_a_session_removes_its_rows(store):
+    session_id = store.open_session({"rows": 4, "cols": 4})
+    store.db.execute("INSERT INTO events (session_id, t, type, json) VALUES (?, 1, 'present', ?)",
+                     (session_id, json.dumps({"t": 1, "type": "present"})))
+    assert store.delete_session(session_id)
+    assert store.db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
+    assert not store.delete_session(session_id)
