@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--quick", action="store_true", help="fewer scenarios and shorter runs")
     bench.add_argument("--load", action="store_true", help="also measure latency while browsers watch")
 
-    sub.add_parser("doctor", help="check the mat's hardware, database and services")
+    doctor = sub.add_parser("doctor", help="check the mat's hardware, database and services")
+    doctor.add_argument("--emulated", action="store_true", help="check emulated chips instead of the Pi's bus")
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -76,6 +77,10 @@ def _dispatch(args) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as error:
+        if args.command == "doctor":  # the doctor reports a bad config as one of its checks
+            from .doctor import run_doctor
+
+            return run_doctor(error, emulated=args.emulated)
         print(f"mat: {error}", file=sys.stderr)
         return 2
     if args.command == "run":
@@ -93,7 +98,7 @@ def _dispatch(args) -> int:
     if args.command == "doctor":
         from .doctor import run_doctor
 
-        return run_doctor(config)
+        return run_doctor(config, emulated=args.emulated)
     raise AssertionError(args.command)
 
 
