@@ -8,9 +8,10 @@ from .grid_adc import GridADC
 
 
 def emulated_grid_adc(person, clock: Clock, rows: int = 4, cols: int = 4,
-                      addresses=DEFAULT_ADDRESSES, gain: float = 1, data_rate: int = 860) -> GridADC:
+                      addresses=DEFAULT_ADDRESSES, gain: float = 1, data_rate: int = 860,
+                      allow_missing: bool = True) -> GridADC:
     """A GridADC reading `person` (anything with `analog_input_for_row(row)`) through emulated
     chips whose conversions and bus transactions take their datasheet time on `clock`."""
     bus = build_emulated_grid(person.analog_input_for_row, clock, rows=rows, addresses=tuple(addresses)[:rows])
     return GridADC(bus, rows=rows, cols=cols, addresses=tuple(addresses)[:rows], gain=gain,
-                   data_rate=data_rate, clock=clock)
+                   data_rate=data_rate, clock=clock, allow_missing=allow_missing)

@@ -53,6 +53,8 @@ _TIMEOUT_CONVERSIONS = 5
 #: Between OS polls of an unfinished conversion, wait this fraction of a conversion time.
 _POLL_FRACTION = 0.1
 _RATE_WINDOW_FRAMES = 50
+#: A chip absent at start is probed again this often (s).
+_PROBE_INTERVAL_S = 1.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,7 +93,10 @@ class GridADC:
         data_rate: int = 860,
         clock: Clock | None = None,
         chip: str = "ads1115",
+        allow_missing: bool = False,
     ) -> None:
+        """allow_missing: a chip absent at start is read as offline (and probed again about once
+        a second) instead of raising the driver's ValueError, so the daemon starts anyway."""
         if not 1 <= cols <= 4:
             raise ValueError(f"an ADS1x15 has 4 single-ended channels; cols={cols}")
         if len(addresses) < rows:
@@ -103,7 +108,16 @@ class GridADC:
         self.addresses = tuple(addresses[:rows])
         self.gain, self.data_rate = gain, data_rate
         self.clock = clock or SystemClock()
-        self.chips = [CHIPS[chip](i2c, address=a, gain=gain, data_rate=data_rate) for a in self.addresses]
+        self._chip_class = CHIPS[chip]
+        self._next_probe_s = [0.0] * rows
+        self.chips = []
+        for address in self.addresses:
+            try:
+                self.chips.append(self._make_chip(address))
+            except ValueError:
+                if not allow_missing:
+                    raise
+                self.chips.append(None)
         self.conversion_time_s = 1.0 / data_rate
         self.last_frame_duration_s: float | None = None
         self._frame_ends_s: deque[float] = deque(maxlen=_RATE_WINDOW_FRAMES)
@@ -141,6 +155,9 @@ class GridADC:
         counts = np.zeros((self.rows, self.cols), dtype=np.int32)
         errors: dict[int, OSError] = {}
         for row in range(self.rows):
+            if self.chips[row] is None and not self._probe(row, began_s):
+                errors[row] = OSError(errno.ENODEV, f"no ADC answers at 0x{self.addresses[row]:02x}")
+                continue
             self._guarded(row, errors, self._start, row, 0)
         for col in range(self.cols):
             for row in range(self.rows):
@@ -159,6 +176,20 @@ class GridADC:
             self.i2c.deinit()
 
     # -- one chip ------------------------------------------------------------------------------
+    def _make_chip(self, address: int):
+        return self._chip_class(self.i2c, address=address, gain=self.gain, data_rate=self.data_rate)
+
+    def _probe(self, row: int, now_s: float) -> bool:
+        """Try again (about once a second) to reach a chip that was absent at start."""
+        if now_s < self._next_probe_s[row]:
+            return False
+        self._next_probe_s[row] = now_s + _PROBE_INTERVAL_S
+        try:
+            self.chips[row] = self._make_chip(self.addresses[row])
+        except (ValueError, OSError):
+            return False
+        return True
+
     @staticmethod
     def _guarded(row: int, errors: dict[int, OSError], step, *args) -> None:
         try:

@@ -63,7 +63,8 @@ def build_loop(config, *, emulated: bool, scenario: str | None = None, record: s
     else:
         grid = GridADC.for_raspberry_pi(rows=grid_config.rows, cols=grid_config.cols,
                                         addresses=tuple(grid_config.addresses), gain=grid_config.gain,
-                                        data_rate=grid_config.data_rate, chip=grid_config.chip)
+                                        data_rate=grid_config.data_rate, chip=grid_config.chip,
+                                        allow_missing=True)
     store_path = store_path or database_path(config)
     store_path.parent.mkdir(parents=True, exist_ok=True)
     store = Store(store_path)

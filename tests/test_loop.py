@@ -128,3 +128,19 @@ def test_a_chip_unplugged_mid_session_keeps_the_loop_and_session_going(tmp_path)
     assert session["status"] == "closed" and session["liftoffs"] == 1
     t, counts = store.session_frames(session["id"])
     assert np.all(counts[(t > unplugged + 0.1) & (t < plugged - 0.1)][:, 0, :] == 0)
+
+
+def test_a_chip_missing_at_start_is_offline_until_it_is_plugged_in():
+    from hardware.emulated_ads1115 import build_emulated_grid
+    from hardware.grid_adc import GridADC
+
+    person = SimulatedPerson(Scenario.parse(ONE_ARCH))
+    clock = VirtualClock()
+    bus = build_emulated_grid(person.analog_input_for_row, clock)
+    bus.unplug(0x4B)
+    grid = GridADC(bus, clock=clock, allow_missing=True)
+    assert grid.read_frame().offline_rows == (3,)
+    bus.plug(0x4B)
+    clock.sleep(1.0)
+    frame = grid.read_frame()
+    assert frame.offline_rows == () and frame.counts[3].min() > 0
