@@ -263,6 +263,7 @@ def test_a_cross_site_form_cannot_delete_or_change_settings(client, store, seede
 # -- settings ----------------------------------------------------------------------------------
 
 def test_put_settings_saves_and_tells_the_daemon(client, store, daemon):
+    daemon.publish_state(lifted_state())
     response = client.put("/api/settings", json={"floor": 0.65, "tempo_s": 4, "sound": False})
     assert response.status_code == 200
     assert response.get_json() == {"floor": 0.65, "tempo_s": 4.0, "sound": False, "applied": True}
@@ -338,7 +339,8 @@ def test_commands_without_the_daemon_are_a_503_saying_so(client, path):
 @pytest.mark.parametrize("path, command", [("/api/calibrate", "calibrate"),
                                            ("/api/session/start", "start_session"),
                                            ("/api/session/stop", "stop_session")])
-def test_commands_reach_the_daemon(client, daemon, path, command):
+def test_commands_reach_the_daemon_while_it_publishes_states(client, daemon, path, command):
+    daemon.publish_state(lifted_state())  # the real daemon always has a state to send a newcomer
     response = client.post(path)
     assert response.status_code == 200 and response.get_json() == {"sent": command}
     assert wait_for_commands(daemon) == [{"cmd": command}]

@@ -124,12 +124,17 @@ def when(iso: str | None) -> str:
 
 @bp.app_template_filter("day")
 def day(iso: str | None) -> str:
-    return datetime.fromisoformat(iso).astimezone().strftime("%a %d %b") if iso else "–"
+    """'21 Nov'."""
+    if not iso:
+        return "–"
+    local = datetime.fromisoformat(iso).astimezone()
+    return f"{local.day} {local:%b}"
 
 
 @bp.app_template_filter("clock")
 def clock(iso: str | None) -> str:
-    return datetime.fromisoformat(iso).astimezone().strftime("%H:%M") if iso else ""
+    """'Sat 18:05'."""
+    return datetime.fromisoformat(iso).astimezone().strftime("%a %H:%M") if iso else ""
 
 
 @bp.app_template_filter("duration")

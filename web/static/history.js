@@ -27,7 +27,9 @@
     series: [{ label: "day" },
              { label: "perfect", stroke: "#1a7f37", width: 3, points: { size: 9, fill: "#1a7f37" } },
              { label: "all reps", stroke: "#8c959f", width: 1.5, dash: [4, 4], points: { size: 5 } }],
-    axes: [{ space: 60 }, { size: 36 }],
+    legend: { show: false },
+    axes: [{ space: 70, values: (u, ticks) => ticks.map((v) => new Date(v * 1000).toLocaleDateString(undefined, { day: "numeric", month: "short" })) },
+           { size: 40 }],
   }, [x, perfect, reps], box);
   window.addEventListener("resize", () => chart.setSize({ width: box.clientWidth - 8, height: 220 }));
   box.dataset.drawn = "1";

@@ -51,10 +51,11 @@
   const chart = new uPlot({
     width: box.clientWidth - 8 || 340, height: 240, plugins: [marks],
     scales: { x: { time: false }, y: { range: [0, 1.3] } },
+    legend: { show: false },
     series: [{ label: "s", value: (u, v) => (v == null ? "–" : `${v.toFixed(1)} s`) },
              { label: "contact", stroke: "#0969da", width: 1.5, value: (u, v) => (v == null ? "–" : v.toFixed(2)) }],
     axes: [{ values: (u, ticks) => ticks.map((v) => (v >= 60 ? `${Math.floor(v / 60)}:${String(Math.round(v % 60)).padStart(2, "0")}` : `${v} s`)) },
-           { size: 40 }],
+           { size: 48, values: (u, ticks) => ticks.map((v) => v.toFixed(2).replace(/0$/, "")) }],
   }, [t, samples.values], box);
   window.addEventListener("resize", () => chart.setSize({ width: box.clientWidth - 8, height: 240 }));
   box.dataset.drawn = "1";
