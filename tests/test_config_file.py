@@ -63,3 +63,14 @@ def test_a_bad_value_gives_one_line_naming_file_key_and_what_is_allowed(tmp_path
 def test_a_named_file_that_does_not_exist_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="no such configuration file"):
         load_config(tmp_path / "nope.toml", env={})
+
+
+def test_the_daemon_refuses_to_start_on_a_bad_config_with_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    path = write(tmp_path, "[grid]\ngain = 3\n")
+    result = subprocess.run([sys.executable, "-m", "mat.cli", "--config", str(path), "run", "--emulated"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == f"mat: {path}: [grid] gain = 3: one of 0.6667 (2/3), 1, 2, 4, 8, 16\n"
