@@ -426,3 +426,19 @@ def test_a_slow_viewer_gets_the_latest_state_and_the_events_in_order():
     assert [m["event"]["t"] for m in messages[:-1]] == [2, 3, 4]  # oldest events dropped
     assert messages[-1] == {"type": "state", "t": 4}  # only the newest state
     assert viewer.take(timeout_s=0) == []
+
+
+def test_a_session_still_going_shows_what_is_stored_so_far(client, seeded):
+    store = Store(seeded[0])
+    session_id = store.open_session({"rows": ROWS, "cols": COLS, "floor": 0.5})
+    writer = StoreWriter(store)
+    for k, perfect in enumerate([True, False, True], start=1):
+        rep = {"t": 10.0 + k, "type": "rep", "set": 1, "rep": k, "end_t": 10.0 + k, "descent_s": 3.0, "perfect": perfect}
+        writer.add_rep(session_id, rep)
+    writer.add_event(session_id, {"t": 11.5, "type": "liftoff", "contact": 0.4})
+    writer.close()
+    store.close()
+    html = client.get(f"/sessions/{session_id}").get_data(as_text=True)
+    counters = re.findall(r"<div(?: class=\"\w+\")?><b>([^<]*)</b><small>", html)
+    assert counters[:3] == ["3", "2", "1"] and "still going" in html
+    assert client.get(f"/sessions/{session_id}.csv").status_code == 200  # no frames yet: a header only

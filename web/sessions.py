@@ -52,7 +52,12 @@ def history():
 def session(session_id: int):
     store = get_store()
     data = _session_or_404(store, session_id)
-    return render_template("session.html", s=data, reps=store.session_reps(session_id), page="history")
+    reps = store.session_reps(session_id)
+    if data["status"] == "open":  # the summary is written at the end: count what is stored so far
+        liftoffs = sum(1 for e in store.session_events(session_id) if e["type"] == "liftoff")
+        data.update(reps=len(reps), perfect_reps=sum(1 for r in reps if r["perfect"]), liftoffs=liftoffs,
+                    sets=len({r["set_no"] for r in reps}))
+    return render_template("session.html", s=data, reps=reps, page="history")
 
 
 @bp.get("/sessions/<int:session_id>.csv")
