@@ -159,8 +159,8 @@ class MatLoop:
                 self._pre_roll.popleft()
 
     def _open_session(self, event: Event) -> None:
-        meta = {"floor": self.pipeline.floor, "tempo_s": self.pipeline.tempo_s,
-                "rows": self.pipeline.rows, "cols": self.pipeline.cols}
+        meta = {"floor": self.pipeline.floor, "tempo_s": self.pipeline.tempo_s, "rows": self.pipeline.rows,
+                "cols": self.pipeline.cols, "material": self.pipeline.material, "gain": self.pipeline.gain}
         self.session_id = self.writer.open_session(meta)
         for t, counts in self._pre_roll:
             self.writer.add_frame(self.session_id, t, counts)

@@ -225,10 +225,11 @@ class LiveClient:
         return self._sock is not None
 
     def _connect(self) -> bool:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.connect(self.path)
         except OSError:
+            sock.close()
             return False
         self._sock, self._buffer = sock, b""
         return True
@@ -269,14 +270,29 @@ class LiveClient:
                 continue
             self._buffer += data
 
-    def send_command(self, command: dict) -> bool:
-        """Send a command on a short connection of its own; False if the daemon is not there."""
+    def send_command(self, command: dict, timeout_s: float = 2.0) -> bool:
+        """Send a command on a short connection of its own and wait for the daemon's ack.
+        False if the daemon is not there, refused the command or did not answer in time."""
         with self._send_lock:
             try:
                 with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-                    sock.settimeout(2)
+                    sock.settimeout(timeout_s)
                     sock.connect(self.path)
                     sock.sendall((json.dumps(command) + "\n").encode())
-                    return True
-            except OSError:
+                    buffer = b""
+                    deadline = time.monotonic() + timeout_s
+                    while time.monotonic() < deadline:
+                        data = sock.recv(65536)
+                        if not data:
+                            return False
+                        buffer += data
+                        while b"\n" in buffer:
+                            line, buffer = buffer.split(b"\n", 1)
+                            reply = json.loads(line)
+                            if reply.get("type") == "ack":
+                                return True
+                            if reply.get("type") == "error":
+                                return False
+                    return False
+            except (OSError, ValueError):
                 return False

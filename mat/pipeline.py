@@ -81,6 +81,7 @@ class Pipeline:
     def __init__(self, rows: int = 4, cols: int = 4, material: str = "velostat", gain: float = 1,
                  floor: float = 0.5, tempo_s: float = 3.0) -> None:
         self.rows, self.cols = rows, cols
+        self.material, self.gain = material, gain
         self.conditioner = CellConditioner(rows, cols, material_named(material), rail_counts(gain))
         self.floor = validate_floor(floor)
         self.tempo_s = float(tempo_s)

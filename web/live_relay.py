@@ -97,7 +97,7 @@ class LiveRelay:
     def send_command(self, name: str) -> bool:
         """Send {"cmd": name} to the daemon; True once it acknowledged, False when it is not
         running or did not answer within a second."""
-        return send_command_acknowledged(self.client.path, {"cmd": name})
+        return self.client.send_command({"cmd": name}, timeout_s=1.0)
 
     def start(self) -> None:
         with self._lock:
@@ -136,41 +136,6 @@ class LiveRelay:
                     subscribers = list(self._subscribers)
                 for subscriber in subscribers:
                     subscriber.offer(message)
-
-
-def send_command_acknowledged(path: str, command: dict, timeout_s: float = 1.0) -> bool:
-    """Send one command on a connection of its own and wait for the daemon's ack.
-
-    Waiting matters: LiveServer sends the current state to every new connection, and a
-    connection closed right after sending (as LiveClient.send_command does) makes that send
-    fail, so the server drops the connection before reading the command: it is lost.
-    """
-    deadline = time.monotonic() + timeout_s
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout_s)
-            sock.connect(path)
-            sock.sendall((json.dumps(command) + "\n").encode())
-            buffer = b""
-            while time.monotonic() < deadline:
-                sock.settimeout(max(deadline - time.monotonic(), 0.01))
-                data = sock.recv(65536)
-                if not data:
-                    return False
-                buffer += data
-                *lines, buffer = buffer.split(b"\n")
-                for line in lines:
-                    try:
-                        reply = json.loads(line)
-                    except ValueError:
-                        continue
-                    if reply.get("type") == "ack" and reply.get("cmd") == command.get("cmd"):
-                        return True
-                    if reply.get("type") == "error":
-                        return False
-    except OSError:  # no socket, refused, timed out
-        return False
-    return False
 
 
 def sse(message: dict, kind: str | None = None) -> str:
