@@ -5,7 +5,6 @@ Each subcommand is a thin shell over a module that does the work, so tests call 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
-import time
 from collections import deque
 
 from mat.live_socket import LiveClient
