@@ -120,10 +120,9 @@ class Feedback:
         self._blink_fault_until = self.clock.monotonic() + 3.0
 
     def continuous(self, on: bool) -> None:
-        """The lift-off alert: on at the very next update, until switched off."""
+        """The lift-off alert: the pin changes now, not at the player's next tick."""
         with self._lock:
             self._continuous = on
-        if self._thread is None:
             self.update(self.clock.monotonic())
 
     def warning(self, level: float) -> None:
