@@ -4,16 +4,14 @@ Each time the database must pass PRAGMA integrity_check, every session finished 
 intact, the interrupted one must keep all but at most about its last second of frames, and the
 next start must close it as interrupted.
 """
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from emulated_daemon import start_emulated_daemon
 from mat.store import Store
 
 KILLS = 50
@@ -32,34 +30,19 @@ empty 5
 """
 
 
-def start_daemon(tmp_path: Path, scenario: Path):
-    env = dict(os.environ, FLATBACK_STATE_DIR=str(tmp_path), FLATBACK_SOCKET=str(tmp_path / "mat.sock"),
-               GPIOZERO_PIN_FACTORY="mock", GPIOZERO_MOCK_PIN_CLASS="mockpwmpin")
-    sock = tmp_path / "mat.sock"
-    if sock.exists():
-        sock.unlink()
-    process = subprocess.Popen([sys.executable, "-m", "mat.cli", "--config", str(tmp_path / "none.toml"), "run",
-                                "--emulated", "--scenario", str(scenario)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not sock.exists():
-        assert process.poll() is None, "the daemon died on start"
-        assert time.monotonic() < deadline, "the daemon did not start"
-        time.sleep(0.01)
+def start_daemon(tmp_path: Path, scenario_text: str):
+    process = start_emulated_daemon(tmp_path, scenario_text)
     return process, time.monotonic()
 
 
 @pytest.mark.slow
 def test_fifty_sigkills_lose_at_most_the_last_second_and_never_corrupt(tmp_path):
-    scenario = tmp_path / "quick.txt"
-    scenario.write_text(QUICK)
-    (tmp_path / "none.toml").write_text("")
     rng = random.Random(7)
     closed_before: dict[int, dict] = {}
     killed_open: list[int] = []
     frames_checked = 0
     for _ in range(KILLS):
-        process, ready = start_daemon(tmp_path, scenario)
+        process, ready = start_daemon(tmp_path, QUICK)
         store = Store(tmp_path / "flatback.db")
         # The start closed the session the previous kill interrupted.
         for session_id in killed_open:
@@ -86,7 +69,7 @@ def test_fifty_sigkills_lose_at_most_the_last_second_and_never_corrupt(tmp_path)
                     frames_checked += 1
         store.close()
     assert frames_checked >= 20  # most kills landed mid-session
-    process, _ = start_daemon(tmp_path, scenario)
+    process, _ = start_daemon(tmp_path, QUICK)
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=10)
     store = Store(tmp_path / "flatback.db")

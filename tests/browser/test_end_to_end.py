@@ -1,13 +1,11 @@
 """End to end in a real browser: the real daemon on emulated chips with a simulated person who
 arches, the web server, and chromium. Nothing is faked between the pressure cells and the page."""
-import os
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
+from emulated_daemon import start_emulated_daemon
 from web import create_app
 from web.server import make_server
 
@@ -25,18 +23,7 @@ rest 30
 @pytest.fixture
 def real_mat(workdir):
     """`mat run --emulated` playing ARCHING, and the app on waitress reading its socket."""
-    scenario = workdir / "arching.txt"
-    scenario.write_text(ARCHING)
-    (workdir / "none.toml").write_text("")
-    env = dict(os.environ, FLATBACK_STATE_DIR=str(workdir), FLATBACK_SOCKET=str(workdir / "mat.sock"),
-               GPIOZERO_PIN_FACTORY="mock", GPIOZERO_MOCK_PIN_CLASS="mockpwmpin")
-    daemon = subprocess.Popen([sys.executable, "-m", "mat.cli", "--config", str(workdir / "none.toml"), "run",
-                               "--emulated", "--scenario", str(scenario)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not (workdir / "mat.sock").exists():
-        assert daemon.poll() is None and time.monotonic() < deadline, "the daemon did not start"
-        time.sleep(0.05)
+    daemon = start_emulated_daemon(workdir, ARCHING)
     app = create_app({"DATABASE": str(workdir / "flatback.db"), "LIVE_SOCKET": str(workdir / "mat.sock"),
                       "SECRET_KEY": "test"})
     server = make_server(app, host="127.0.0.1", port=0, threads=8)
