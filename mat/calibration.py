@@ -57,26 +57,25 @@ class Calibrator:
         self.reset()
 
     def reset(self) -> None:
+        """A new person: forget everything, the relaxed reference too."""
+        self.relaxed: np.ndarray | None = None
+        self.rearm()
+
+    def rearm(self) -> None:
+        """Recalibrate: wait for the next steady pressed hold, against the same relaxed map."""
         self._samples: deque[tuple[float, np.ndarray]] = deque()
         self._last_sample_t = -np.inf
-        self.relaxed: np.ndarray | None = None
         self._steady_since: float | None = None
         self.holding = False  # a steady hold is under way: the page says "calibrating"
 
-    def observe(self, t: float, load: np.ndarray, alive: np.ndarray, force: bool = False) -> Calibration | None:
-        """Feed one frame's load map; returns a Calibration when the hold is complete.
-
-        `force` (the calibrate command) takes the last second as the pressed map at once.
-        """
-        if t - self._last_sample_t >= SAMPLE_INTERVAL_S:
-            self._last_sample_t = t
-            self._samples.append((t, load.copy()))
-            while self._samples and t - self._samples[0][0] > HOLD_S + 1e-9:
-                self._samples.popleft()
-        else:
-            return self._force(t, alive) if force else None
-        if force:
-            return self._force(t, alive)
+    def observe(self, t: float, load: np.ndarray, alive: np.ndarray) -> Calibration | None:
+        """Feed one frame's load map; returns a Calibration when the hold is complete."""
+        if t - self._last_sample_t < SAMPLE_INTERVAL_S:
+            return None
+        self._last_sample_t = t
+        self._samples.append((t, load.copy()))
+        while self._samples and t - self._samples[0][0] > HOLD_S + 1e-9:
+            self._samples.popleft()
 
         window = self._window(HOLD_S)
         steady_long = window is not None and _steady(window)
@@ -104,15 +103,6 @@ class Calibrator:
             return None
         t_end = self._samples[-1][0]
         return np.array([m for (ts, m) in self._samples if t_end - ts <= span_s + 1e-9])
-
-    def _force(self, t: float, alive: np.ndarray) -> Calibration | None:
-        if not self._samples:
-            return None
-        pressed_map = np.mean(self._window(1.0) if self._window(1.0) is not None else [self._samples[-1][1]], axis=0)
-        weights = _press_weights(self.relaxed, pressed_map, alive) if self.relaxed is not None else None
-        if weights is None:
-            return _calibration(t, pressed_map, _anatomical_weights(pressed_map, alive), alive, pressed=False)
-        return _calibration(t, pressed_map, weights, alive, pressed=True)
 
 
 def _steady(window: np.ndarray) -> bool:

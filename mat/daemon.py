@@ -199,8 +199,7 @@ class MatLoop:
                 self._store(self.pipeline.t, None, events)
                 self.alerts.respond(self.clock.monotonic(), events, None, False)
             elif name == "start_session":
-                # Presence starts sessions by itself; the command re-arms calibration.
-                self.pipeline.recalibrate()
+                self.pipeline.start_session()
             elif name == "settings_changed" and self.store is not None:
                 self.apply_settings(self.store.get_settings())
 

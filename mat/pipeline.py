@@ -95,7 +95,8 @@ class Pipeline:
         self.contact: float | None = None
         self.zone: Zone | None = None
         self._presence_since: float | None = None
-        self._force_calibration = False
+        self._recalibrating = False
+        self._paused = False  # after the stop command: no new session until the mat empties
         self._last: ConditionedFrame | None = None
         self._outside_level: float | None = None
         self._outside_t: float | None = None
@@ -113,8 +114,17 @@ class Pipeline:
             self.reps.tempo_s = self.tempo_s
 
     def recalibrate(self) -> None:
-        """Take the current steady map as the pressed baseline at the next frame."""
-        self._force_calibration = True
+        """The calibrate command: the next steady pressed hold becomes the new baseline; the
+        old one keeps guarding the back until then."""
+        if self.present:
+            self.calibrator.rearm()
+            self._recalibrating = True
+
+    def start_session(self) -> None:
+        """The start command: sessions may start again (after a stop); with someone already
+        lying there, their next pressed hold recalibrates."""
+        self._paused = False
+        self.recalibrate()
 
     # -- frames ---------------------------------------------------------------------------
     def process(self, t: float, counts: np.ndarray, offline_rows=()) -> list[Event]:
@@ -134,11 +144,17 @@ class Pipeline:
         return self._end_session(self.t) if self.present else []
 
     def end_session(self) -> list[Event]:
-        """The stop command: end the session now, as if the person had left."""
-        return self._end_session(self.t) if self.present else []
+        """The stop command: end the session now, as if the person had left. No new session
+        starts until the mat has been empty (or the start command)."""
+        if not self.present:
+            return []
+        self._paused = True
+        return self._end_session(self.t)
 
     def _track_presence(self, frame: ConditionedFrame) -> list[Event]:
         per_cell = frame.raised_counts / max(int(frame.alive.sum()), 1)
+        if self._paused:
+            return self._wait_for_empty_mat(frame.t, per_cell)
         wanted = per_cell >= PRESENT_COUNTS_PER_CELL if not self.present else per_cell > ABSENT_COUNTS_PER_CELL
         if wanted == self.present:
             self._presence_since = None
@@ -154,8 +170,19 @@ class Pipeline:
             return self._start_session(since)
         return self._end_session(frame.t, absent_t=since)
 
+    def _wait_for_empty_mat(self, t: float, per_cell: float) -> list[Event]:
+        if per_cell > ABSENT_COUNTS_PER_CELL:
+            self._presence_since = None
+        elif self._presence_since is None:
+            self._presence_since = t
+        elif t - self._presence_since >= ABSENT_AFTER_S:
+            self._paused = False
+            self._presence_since = None
+        return []
+
     def _start_session(self, t: float) -> list[Event]:
         self.present = True
+        self._recalibrating = False
         self.calibrator.reset()
         self.calibration = None
         self.contact_model = None
@@ -188,10 +215,10 @@ class Pipeline:
 
     def _while_present(self, frame: ConditionedFrame) -> list[Event]:
         events: list[Event] = []
-        if self.calibration is None or self._force_calibration:
-            calibration = self.calibrator.observe(frame.t, frame.load, frame.alive, force=self._force_calibration)
-            self._force_calibration = False
+        if self.calibration is None or self._recalibrating:
+            calibration = self.calibrator.observe(frame.t, frame.load, frame.alive)
             if calibration is not None:
+                self._recalibrating = False
                 first = self.calibration is None
                 self.calibration = calibration
                 self.contact_model = LumbarContact(calibration)
@@ -240,7 +267,7 @@ class Pipeline:
     def state(self) -> str:
         if not self.present:
             return "empty"
-        if self.calibration is None:
+        if self.calibration is None or (self._recalibrating and self.calibrator.holding):
             return "calibrating" if self.calibrator.holding else "waiting"
         if self.detector.lifted:
             return "lifted"

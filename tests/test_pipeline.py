@@ -123,3 +123,53 @@ def test_a_dead_lumbar_cell_is_masked_with_a_warning_and_detection_carries_on():
     dead = of(events, "dead_cell")
     assert [(d["row"], d["col"], d["kind"]) for d in dead] == [(1, 1, "zero")]
     assert len(of(events, "liftoff")) == 2
+
+
+LONG_REST = """
+person mass_kg=75 seed=44
+empty 3
+lie_down 1.5
+relax 3
+press 4
+set reps=3
+rest 6
+press 5
+rest 20
+get_up
+empty 6
+"""
+
+
+def play_with_commands(text, commands):
+    """Play a scenario, calling pipeline methods at given times: [(t, "recalibrate"), ...]."""
+    person = SimulatedPerson(Scenario.parse(text))
+    pipeline = Pipeline()
+    events, pending = [], sorted(commands)
+    for t in np.arange(0.0, person.duration_s, 0.01):
+        while pending and pending[0][0] <= t:
+            events += getattr(pipeline, pending.pop(0)[1])() or []
+        events += pipeline.process(round(float(t), 6), person.counts(t))
+    return person, events + pipeline.finish()
+
+
+def test_recalibrating_takes_the_hold_that_follows_the_command():
+    # The page says "press your back flat and hold still"; the person does, for 4.4 s.
+    person, events = play_with_commands(LONG_REST, [(40.9, "recalibrate")])
+    calibrations = of(events, "calibrated")
+    assert len(calibrations) == 2
+    assert 40.9 + 2.7 <= calibrations[1]["t"] <= person.calibration_holds[1][1] + 0.3
+    assert of(events, "liftoff") == []
+
+
+def test_stop_ends_the_session_and_no_new_one_starts_until_the_mat_is_empty():
+    _, events = play_with_commands(ARCHES, [(25.0, "end_session")])
+    assert [e["type"] for e in events if e["type"] in ("present", "absent", "session_end")] == \
+        ["present", "absent", "session_end"]
+    assert of(events, "session_end")[0]["duration_s"] < 25.0
+
+
+def test_start_after_stop_begins_a_new_session_with_the_person_still_lying_there():
+    _, events = play_with_commands(ARCHES, [(25.0, "end_session"), (26.0, "start_session")])
+    presents = of(events, "present")
+    assert len(presents) == 2 and 26.0 <= presents[1]["t"] <= 27.0
+    assert len(of(events, "session_end")) == 2
