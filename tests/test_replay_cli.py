@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from mat.events import EVENT_FIELDS
 from mat.scenarios import write_labelled
 
 SCENARIO = """
@@ -45,7 +46,8 @@ def test_json_lines_carry_the_contract_fields_and_end_with_a_summary(recording):
     events = [json.loads(line) for line in result.stdout.splitlines()]
     for event in events:
         assert isinstance(event["t"], float) and isinstance(event["type"], str)
-        assert REQUIRED.get(event["type"], set()) <= event.keys()
+        assert REQUIRED.get(event["type"], set()) <= event.keys()  # DESIGN.md 6.2
+        assert set(EVENT_FIELDS[event["type"]]) <= event.keys()  # and what mat/events.py promises
     types = [e["type"] for e in events]
     assert types[-1] == "session_end"
     assert types.count("session_end") == 2  # two people; the second still on the mat at the end
