@@ -152,6 +152,8 @@ class Pipeline:
         return self._end_session(self.t)
 
     def _track_presence(self, frame: ConditionedFrame) -> list[Event]:
+        if not frame.alive.any():
+            return []  # every chip gone (the bus cable): no evidence either way, keep the session
         per_cell = frame.raised_counts / max(int(frame.alive.sum()), 1)
         if self._paused:
             return self._wait_for_empty_mat(frame.t, per_cell)

@@ -144,3 +144,22 @@ def test_a_chip_missing_at_start_is_offline_until_it_is_plugged_in():
     clock.sleep(1.0)
     frame = grid.read_frame()
     assert frame.offline_rows == () and frame.counts[3].min() > 0
+
+
+def test_the_whole_bus_gone_for_six_seconds_keeps_the_session(tmp_path):
+    state = {}
+
+    def cable(t, grid):
+        if 14.0 <= t and "out" not in state:
+            for address in (0x48, 0x49, 0x4A, 0x4B):
+                grid.i2c.unplug(address)
+            state["out"] = t
+        if 20.0 <= t and "in" not in state:
+            for address in (0x48, 0x49, 0x4A, 0x4B):
+                grid.i2c.plug(address)
+            state["in"] = t
+
+    _, loop, _ = run_loop(ONE_ARCH, during=cable)
+    types = [e["type"] for e in loop.event_log]
+    assert types.count("chip_offline") == 4 and types.count("chip_online") == 4
+    assert types.count("present") == 1 and types.count("session_end") == 1
