@@ -8,6 +8,7 @@ on the page (floor, tempo, sound) live in the database, not here.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -16,6 +17,7 @@ DEFAULT_PATH = Path("/etc/flatback/config.toml")
 ADS1115_RATES = (8, 16, 32, 64, 128, 250, 475, 860)
 ADS1015_RATES = (128, 250, 490, 920, 1600, 2400, 3300)
 GAINS = (2 / 3, 1, 2, 4, 8, 16)
+I2C_BUS_PINS = {1: (2, 3)}  # BCM GPIOs that carry an I2C bus on the Pi header (SDA, SCL)
 
 
 class ConfigError(ValueError):
@@ -43,8 +45,13 @@ class FeedbackConfig:
 
 @dataclass(frozen=True)
 class PathsConfig:
-    state_dir: str = "/var/lib/flatback"
-    socket: str = "/run/flatback/mat.sock"
+    state_dir: str = "/var/lib/flatback"  # the database lives here
+    socket: str = "/run/flatback/mat.sock"  # the daemon's live socket (newline-delimited JSON)
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file: flatback.db in the state directory."""
+        return Path(self.state_dir) / "flatback.db"
 
 
 @dataclass(frozen=True)
@@ -76,34 +83,60 @@ SECTIONS = {"grid": GridConfig, "feedback": FeedbackConfig, "paths": PathsConfig
 
 
 def load_config(path: str | os.PathLike | None = None, env=None) -> Config:
+    """The configuration from `path`, else $FLATBACK_CONFIG, else /etc/flatback/config.toml.
+
+    A missing default file means the built-in defaults; a missing file that was named is an
+    error. $FLATBACK_STATE_DIR and $FLATBACK_SOCKET override [paths] (the demo points them at a
+    temporary directory). `env` defaults to os.environ. Raises ConfigError (one line).
+    """
     env = os.environ if env is None else env
     explicit = path or env.get("FLATBACK_CONFIG")
     file = Path(explicit) if explicit else DEFAULT_PATH
     if file.exists():
-        try:
-            data = tomllib.loads(file.read_text())
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{file}: not valid TOML: {error}") from None
-        except OSError as error:
-            raise ConfigError(f"{file}: cannot be read: {error.strerror}") from None
-        config = _from_dict(str(file), data)
+        config = _from_dict(str(file), _read_toml(file))
     elif explicit:
         raise ConfigError(f"{file}: no such configuration file")
     else:
         config = Config()
     paths = config.paths
     if env.get("FLATBACK_STATE_DIR"):
-        paths = replace(paths, state_dir=env["FLATBACK_STATE_DIR"])
+        paths = replace(paths, state_dir=os.path.abspath(env["FLATBACK_STATE_DIR"]))
     if env.get("FLATBACK_SOCKET"):
-        paths = replace(paths, socket=env["FLATBACK_SOCKET"])
+        paths = replace(paths, socket=os.path.abspath(env["FLATBACK_SOCKET"]))
     return replace(config, paths=paths)
+
+
+def _read_toml(file: Path) -> dict:
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise ConfigError(f"{file}: cannot be read: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        line = error.object[:error.start].count(b"\n") + 1
+        raise ConfigError(f"{file}: line {line}: not UTF-8 text") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        # tomllib (3.11) puts the place at the end of its message: "... (at line 3, column 7)".
+        message = str(error).splitlines()[0] if str(error) else "syntax error"
+        place = re.search(r"\s*\(at (line \d+, column \d+|end of document)\)$", message)
+        if place:
+            message = message[:place.start()]
+            where = place.group(1) if place.group(1).startswith("line") else f"line {text.count(chr(10)) + 1}"
+            raise ConfigError(f"{file}: {where}: not valid TOML: {message}") from None
+        raise ConfigError(f"{file}: not valid TOML: {message}") from None
+
+
+def _shown(name: str) -> str:
+    """A section or key as written in TOML: bare if it can be, else quoted, always one line."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else repr(name)
 
 
 def _from_dict(name: str, data: dict) -> Config:
     sections = {}
     for section, values in data.items():
         if section not in SECTIONS:
-            raise ConfigError(f"{name}: [{section}]: unknown section; allowed: {', '.join(SECTIONS)}")
+            raise ConfigError(f"{name}: [{_shown(section)}]: unknown section; allowed: {', '.join(SECTIONS)}")
         if not isinstance(values, dict):
             raise ConfigError(f"{name}: {section} = {values!r}: must be a [{section}] table")
         cls = SECTIONS[section]
@@ -111,7 +144,7 @@ def _from_dict(name: str, data: dict) -> Config:
         kwargs = {}
         for key, value in values.items():
             if key not in known:
-                raise ConfigError(f"{name}: [{section}] {key}: unknown key; allowed: {', '.join(known)}")
+                raise ConfigError(f"{name}: [{section}] {_shown(key)}: unknown key; allowed: {', '.join(known)}")
             kwargs[key] = _check(name, section, key, value)
         sections[section] = cls(**kwargs)
     config = Config(**sections, source=name)
@@ -120,8 +153,20 @@ def _from_dict(name: str, data: dict) -> Config:
 
 
 def _fail(name, section, key, value, allowed) -> ConfigError:
-    shown = hex(value) if key == "addresses" and isinstance(value, int) else repr(value)
-    return ConfigError(f"{name}: [{section}] {key} = {shown}: {allowed}")
+    return ConfigError(f"{name}: [{section}] {key} = {_toml_value(value, hexadecimal=key == 'addresses')}: {allowed}")
+
+
+def _toml_value(value, hexadecimal=False) -> str:
+    """A value as it could be written in the file (true, 0x48, 'text', [..]), on one line."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) and hexadecimal:
+        return f"0x{value:02X}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v, hexadecimal) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_shown(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    return repr(value)
 
 
 def _integer(name, section, key, value, low, high) -> int:
@@ -162,8 +207,12 @@ def _check(name: str, section: str, key: str, value):
                 raise _fail(*where, "velostat or fsr")
             return value
     if section == "feedback":
-        if key == "button_pin" and value is False:
-            return None
+        if key == "button_pin":
+            if value is False:
+                return None
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 27:
+                raise _fail(*where, "a GPIO (BCM number) from 0 to 27, or false for no button")
+            return value
         return _integer(*where, 0, 27)
     if section == "paths":
         if not isinstance(value, str) or not value.startswith("/"):
@@ -204,6 +253,13 @@ def _check_together(name: str, config: Config) -> None:
     if grid.data_rate not in rates:
         raise ConfigError(f"{name}: [grid] data_rate = {grid.data_rate}: the {grid.chip} runs at "
                           f"{', '.join(map(str, rates))}")
-    pins = [p for p in (config.feedback.buzzer_pin, config.feedback.led_pin, config.feedback.button_pin) if p is not None]
+    feedback = config.feedback
+    bus_pins = I2C_BUS_PINS.get(grid.i2c_bus, ())
+    for key in ("buzzer_pin", "led_pin", "button_pin"):
+        pin = getattr(feedback, key)
+        if pin in bus_pins:
+            raise _fail(name, "feedback", key, pin, f"GPIO {bus_pins[0]} and {bus_pins[1]} carry I2C bus "
+                                                    f"{grid.i2c_bus} (SDA, SCL); another GPIO from 0 to 27")
+    pins = [p for p in (feedback.buzzer_pin, feedback.led_pin, feedback.button_pin) if p is not None]
     if len(set(pins)) != len(pins):
         raise ConfigError(f"{name}: [feedback]: buzzer_pin, led_pin and button_pin must be different GPIOs")
