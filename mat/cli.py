@@ -46,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     doctor = sub.add_parser("doctor", help="check the mat's hardware, database and services")
     doctor.add_argument("--emulated", action="store_true", help="check emulated chips instead of the Pi's bus")
 
+    pin = sub.add_parser("pin", help="set, remove or show the PIN that guards settings and history on the page")
+    pin.add_argument("action", choices=["set", "remove", "status"])
+    pin.add_argument("--stdin", action="store_true", help="read the new PIN from standard input (for scripts)")
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -98,7 +102,47 @@ def _dispatch(args) -> int:
         from .doctor import run_doctor
 
         return run_doctor(config, emulated=args.emulated)
+    if args.command == "pin":
+        return _pin(config, args.action, from_stdin=args.stdin)
     raise AssertionError(args.command)
+
+
+def _pin(config, action: str, from_stdin: bool) -> int:
+    """`mat pin set|remove|status` on the database the web page uses: whoever can run this
+    on the Pi may change the PIN without knowing the old one (that is how a forgotten PIN is reset)."""
+    import getpass
+
+    from .pin import PinError, PinLock
+    from .store import Store
+
+    path = config.paths.database_path
+    try:
+        store = Store(path)
+    except Exception as error:  # noqa: BLE001 — sqlite3 and OS errors: say which file
+        print(f"mat pin: {path}: {error}", file=sys.stderr)
+        return 2
+    lock = PinLock(store)
+    if action == "status":
+        print("a PIN is set" if lock.is_set else "no PIN: anyone on the network can change settings")
+        return 0
+    if action == "remove":
+        lock.clear()
+        print("PIN removed")
+        return 0
+    if from_stdin:
+        new_pin = sys.stdin.readline().strip()
+    else:
+        new_pin = getpass.getpass("New PIN (4 to 12 digits): ")
+        if getpass.getpass("Again: ") != new_pin:
+            print("mat pin: the two PINs differ; nothing changed", file=sys.stderr)
+            return 2
+    try:
+        lock.set(new_pin, field="PIN")
+    except PinError as error:
+        print(f"mat pin: the PIN {error.message}; nothing changed", file=sys.stderr)
+        return 2
+    print("PIN set: the page asks for it before changing settings or deleting sessions")
+    return 0
 
 
 if __name__ == "__main__":

@@ -427,7 +427,6 @@ def check_database(checks: Checklist, config) -> None:
     """The state directory is writable, and the database (if there is one yet) is sound."""
     import sqlite3
 
-    from .service import database_path
     from .store import Store
 
     state_dir = Path(config.paths.state_dir)
@@ -442,7 +441,7 @@ def check_database(checks: Checklist, config) -> None:
         checks.fail(f"database: cannot write in {state_dir} ({error.strerror})",
                     f"`sudo chown flatback: {state_dir}`")
         return
-    path = database_path(config)
+    path = config.paths.database_path
     if not path.exists():
         # Not created here: a database made by whoever runs the doctor (often root) would lock
         # the daemon's user out of it.

@@ -23,10 +23,6 @@ log = logging.getLogger(__name__)
 DEMO_SCENARIO = "demo"
 
 
-def database_path(config) -> Path:
-    return Path(config.paths.state_dir) / "flatback.db"
-
-
 def _stop_flag() -> threading.Event:
     stop = threading.Event()
 
@@ -65,7 +61,7 @@ def build_loop(config, *, emulated: bool, scenario: str | None = None, record: s
                                         addresses=tuple(grid_config.addresses), gain=grid_config.gain,
                                         data_rate=grid_config.data_rate, chip=grid_config.chip,
                                         allow_missing=True)
-    store_path = store_path or database_path(config)
+    store_path = store_path or config.paths.database_path
     store_path.parent.mkdir(parents=True, exist_ok=True)
     store = Store(store_path)
     store.mark_interrupted_open_sessions()
@@ -146,7 +142,7 @@ def run_web(config, host: str | None = None, port: int | None = None) -> int:
     from web import create_app
     from web.server import serve
 
-    app = create_app({"DATABASE": str(database_path(config)), "LIVE_SOCKET": config.paths.socket,
+    app = create_app({"DATABASE": str(config.paths.database_path), "LIVE_SOCKET": config.paths.socket,
                       "MAX_LIVE_CLIENTS": config.web.max_live_clients})
     host, port = host or config.web.host, port or config.web.port
     try:

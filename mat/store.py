@@ -63,6 +63,14 @@ MIGRATIONS: list[str] = [
     ALTER TABLE sessions ADD COLUMN balance REAL;
     ALTER TABLE reps ADD COLUMN balance REAL;
     """,
+    # v3: the optional PIN (an Argon2 hash, never the PIN) and its count of wrong tries
+    """
+    CREATE TABLE pin (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        hash TEXT NOT NULL, changed_at TEXT NOT NULL,
+        failures INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -254,6 +262,24 @@ class Store:
             db.execute("ROLLBACK")
             raise
         return self.get_settings()
+
+    # -- the PIN (mat/pin.py decides; this only keeps it) ------------------------------------
+    def get_pin(self) -> dict | None:
+        row = self.db.execute("SELECT hash, changed_at, failures, locked_until FROM pin WHERE id=1").fetchone()
+        return dict(row) if row else None
+
+    def set_pin_hash(self, pin_hash: str | None) -> None:
+        """Store a new PIN hash (the count of wrong tries starts again), or None: no PIN."""
+        if pin_hash is None:
+            self.db.execute("DELETE FROM pin")
+            return
+        # changed_at has microseconds: two changes within a second must differ (it voids unlocks)
+        self.db.execute("INSERT INTO pin (id, hash, changed_at) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                        "hash=excluded.hash, changed_at=excluded.changed_at, failures=0, locked_until=0",
+                        (pin_hash, datetime.now(timezone.utc).isoformat()))
+
+    def record_pin_failure(self, failures: int, locked_until: float) -> None:
+        self.db.execute("UPDATE pin SET failures=?, locked_until=? WHERE id=1", (failures, locked_until))
 
     def integrity_ok(self) -> bool:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -82,7 +82,8 @@ def test_an_older_database_upgrades_in_place_keeping_its_rows(tmp_path):
     db.commit()
     db.close()
     store = Store(path)
-    assert store.schema_version == SCHEMA_VERSION == 2
+    assert store.schema_version == SCHEMA_VERSION == 3
+    assert store.get_pin() is None  # v3: no PIN until one is set
     assert store.get_session(7)["reps"] == 12 and store.get_session(7)["balance"] is None
     assert store.session_samples(7) == ([], [])
 

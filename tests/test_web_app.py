@@ -7,120 +7,18 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mat.live_socket import LiveServer
 from mat.recording import read_recording
 from mat.store import Store, StoreWriter
 from web import create_app
 from web.live_relay import Subscriber
-
-FRAME_HZ = 50
-ROWS, COLS = 4, 4
-
-
-def seed_session(store: Store, writer: StoreWriter, started_at: datetime, *, reps: int, perfect: int,
-                 descent_s: float, seconds: float = 4.0, t0: float = 1000.0) -> int:
-    """One closed session: frames at FRAME_HZ, contact samples at 10 Hz, events and reps.
-    The imperfect reps are the last ones, each with one lift-off during it. Times are the
-    daemon's monotonic seconds, starting at `t0`."""
-    session_id = store.open_session({"floor": 0.5, "tempo_s": 3.0, "rows": ROWS, "cols": COLS,
-                                     "material": "velostat", "gain": 1}, started_at=started_at.isoformat())
-    rng = np.random.default_rng(session_id)
-    n = int(seconds * FRAME_HZ)
-    for i in range(n):
-        writer.add_frame(session_id, t0 + i / FRAME_HZ, rng.integers(200, 20000, size=(ROWS, COLS), dtype=np.int32))
-    for i in range(int(seconds * 10)):
-        writer.add_sample(session_id, t0 + i / 10, 0.3 if i % 13 == 5 else 0.95)
-    writer.add_event(session_id, {"t": t0, "type": "present"})
-    for k in range(reps):
-        end = t0 + 0.1 + k * (seconds - 0.2) / reps
-        ok = k < perfect
-        if not ok:
-            writer.add_event(session_id, {"t": end - 0.05, "type": "liftoff", "contact": 0.31})
-            writer.add_event(session_id, {"t": end - 0.02, "type": "contact", "duration_s": 0.03})
-        rep = {"t": end, "type": "rep", "set": 1 + k // 10, "rep": 1 + k % 10, "top_t": end - 0.08,
-               "bottom_t": end - 0.04, "end_t": end, "descent_s": descent_s, "perfect": ok, "balance": 0.02}
-        writer.add_event(session_id, rep)
-        writer.add_rep(session_id, rep)
-    writer.flush()
-    store.close_session(session_id, {"reps": reps, "perfect_reps": perfect, "liftoffs": reps - perfect,
-                                     "sets": 1 + (reps - 1) // 10, "mean_descent_s": descent_s,
-                                     "duration_s": seconds, "balance": 0.02})
-    return session_id
-
-
-@pytest.fixture
-def short_dir():
-    """A short directory: a Unix socket path must stay under 108 bytes."""
-    path = Path(tempfile.mkdtemp(prefix="fbw-", dir="/tmp"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def seeded(short_dir):
-    """The database path and the ids of three sessions, oldest first; the newest has 15
-    perfect reps with a 3.2 s descent."""
-    path = short_dir / "flatback.db"
-    store = Store(path)
-    writer = StoreWriter(store)
-    now = datetime.now(timezone.utc)
-    ids = [
-        seed_session(store, writer, now - timedelta(days=21), reps=10, perfect=6, descent_s=2.1),
-        seed_session(store, writer, now - timedelta(days=7), reps=14, perfect=12, descent_s=2.8, t0=5000.0),
-        seed_session(store, writer, now - timedelta(hours=2), reps=16, perfect=15, descent_s=3.2, t0=9000.0),
-    ]
-    writer.close()
-    store.close()
-    return path, ids
-
-
-@pytest.fixture
-def app(seeded, short_dir):
-    app = create_app({"DATABASE": str(seeded[0]), "LIVE_SOCKET": str(short_dir / "mat.sock"),
-                      "SECRET_KEY": "test", "TESTING": True})
-    yield app
-    app.extensions["live_relay"].close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def store(seeded):
-    store = Store(seeded[0])
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def daemon(app):
-    """A fake daemon: the real live socket server at the app's LIVE_SOCKET path."""
-    server = LiveServer(app.config["LIVE_SOCKET"])
-    yield server
-    app.extensions["live_relay"].close()  # before the socket goes, so the relay does not retry it
-    server.close()
-
-
-def wait_for_commands(server: LiveServer, count: int = 1, timeout_s: float = 5.0) -> list[dict]:
-    """Commands are read by the server's own thread: poll until `count` have arrived."""
-    commands: list[dict] = []
-    deadline = time.monotonic() + timeout_s
-    while len(commands) < count and time.monotonic() < deadline:
-        commands += server.poll_commands()
-        time.sleep(0.01)
-    return commands
-
+from web_seed import COLS, FRAME_HZ, ROWS, seed_session, wait_for_commands
 
 # -- pages -------------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, render_template, request
@@ -17,8 +18,12 @@ from werkzeug.exceptions import HTTPException
 DEFAULT_CONFIG = {
     "DATABASE": os.environ.get("FLATBACK_DATABASE", "/var/lib/flatback/flatback.db"),
     "LIVE_SOCKET": os.environ.get("FLATBACK_SOCKET", "/run/flatback/mat.sock"),
-    # A fresh key per start is fine: the pages keep no login or session cookie.
+    # Signs the PIN unlock cookie. A fresh key per start only means a restart locks browsers again.
     "SECRET_KEY": None,
+    "PIN_UNLOCK_S": 15 * 60,  # how long a browser stays unlocked after the PIN
+    "SESSION_COOKIE_NAME": "flatback_unlock",
+    "SESSION_COOKIE_SAMESITE": "Strict",
+    "SESSION_COOKIE_HTTPONLY": True,
     "MAX_LIVE_CLIENTS": 25,  # each live page holds one server thread for its event stream
     "SSE_HEARTBEAT_S": 15.0,  # a comment line this often keeps proxies and phones from timing out
     "MAX_CONTENT_LENGTH": 64 * 1024,
@@ -34,6 +39,7 @@ def create_app(config: dict | None = None):
         app.config.update(config)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = secrets.token_hex(16)
+    app.permanent_session_lifetime = timedelta(seconds=float(app.config["PIN_UNLOCK_S"]))
 
     from . import db
     from .live_relay import LiveRelay
@@ -41,9 +47,9 @@ def create_app(config: dict | None = None):
     db.init_app(app)
     app.extensions["live_relay"] = LiveRelay(app.config["LIVE_SOCKET"], app.config["MAX_LIVE_CLIENTS"])
 
-    from . import api, live, sessions, settings, vendor
+    from . import api, live, pin, sessions, settings, vendor
 
-    for blueprint in (live.bp, sessions.bp, settings.bp, api.bp, vendor.bp):
+    for blueprint in (live.bp, sessions.bp, settings.bp, pin.bp, api.bp, vendor.bp):
         app.register_blueprint(blueprint)
     app.before_request(_refuse_cross_site_writes)
     app.after_request(_security_headers)

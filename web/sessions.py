@@ -4,11 +4,13 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
+from mat.pin import PinError
 from mat.recording import RecordingWriter
 
 from .db import get_store
+from .pin import require_pin, status_for
 
 bp = Blueprint("sessions", __name__)
 
@@ -100,6 +102,10 @@ def session_json(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/delete")
 def delete(session_id: int):
+    try:
+        require_pin(request.form.get("pin"))
+    except PinError as error:
+        abort(status_for(error), f"Not deleted: {error.message}.")
     if not get_store().delete_session(session_id):
         abort(404, f"There is no session {session_id}.")
     return redirect(url_for("sessions.history"))

@@ -1,4 +1,4 @@
-"""The settings page: the floor (with a live preview), the descent target, sound.
+"""The settings page: the floor (with a live preview), the descent target, sound, the PIN.
 
 Saved all-or-nothing in the store; the daemon is told at once ({"cmd": "settings_changed"})
 and applies it within a second.
@@ -7,29 +7,39 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
+from mat.pin import PinError
 from mat.store import SettingsError
 
 from . import get_relay
 from .db import get_store
+from .pin import require_pin, status_for
 
 bp = Blueprint("settings", __name__)
 
 
-@bp.route("/settings", methods=["GET", "POST"])
+@bp.get("/settings")
 def index():
-    store = get_store()
-    error = None
-    if request.method == "POST":
-        try:
-            store.update_settings(floor=_number("floor"), tempo_s=_number("tempo_s"),
-                                  sound=request.form.get("sound") == "on")
-        except SettingsError as problem:
-            error = problem
-        else:
-            applied = get_relay().send_command("settings_changed")
-            return redirect(url_for("settings.index", saved="applied" if applied else "stored"))
-    return render_template("settings.html", settings=store.get_settings(), error=error, saved=request.args.get("saved"),
-                           page="settings"), (400 if error else 200)
+    return render_settings()
+
+
+@bp.post("/settings")
+def save():
+    try:
+        require_pin(request.form.get("pin"))
+        get_store().update_settings(floor=_number("floor"), tempo_s=_number("tempo_s"),
+                                    sound=request.form.get("sound") == "on")
+    except PinError as problem:
+        return render_settings(error=problem, status=status_for(problem))
+    except SettingsError as problem:
+        return render_settings(error=problem, status=400)
+    applied = get_relay().send_command("settings_changed")
+    return redirect(url_for("settings.index", saved="applied" if applied else "stored"))
+
+
+def render_settings(error=None, pin_error=None, status: int = 200):
+    """The page, with what went wrong (a settings or PIN form) and the status to answer with."""
+    return render_template("settings.html", settings=get_store().get_settings(), error=error, pin_error=pin_error,
+                           saved=request.args.get("saved"), page="settings"), status
 
 
 def _number(field: str) -> float:
