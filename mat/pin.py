@@ -67,9 +67,9 @@ def pause_after(failures: int) -> float:
 class PinLock:
     """The PIN of the mat whose database `store` holds; `now` is the wall clock (epoch s)."""
 
-    def __init__(self, store, now=time.time) -> None:
+    def __init__(self, store, now=None) -> None:
         self.store = store
-        self.now = now
+        self.now = now or time.time
 
     @property
     def is_set(self) -> bool:
