@@ -32,6 +32,8 @@ ABSENT_AFTER_S = 4.0
 OUTSIDE_LEVEL_S = 3.0
 
 FLOOR_MIN, FLOOR_MAX, FLOOR_STEP = 0.20, 0.90, 0.05
+#: The floors a user can choose, exactly as JSON and the settings form write them.
+FLOOR_CHOICES = tuple(round(FLOOR_MIN + i * FLOOR_STEP, 2) for i in range(round((FLOOR_MAX - FLOOR_MIN) / FLOOR_STEP) + 1))
 
 
 def validate_floor(floor: float) -> float:

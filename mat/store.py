@@ -22,6 +22,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 SETTINGS_DEFAULTS = {"floor": 0.5, "tempo_s": 3.0, "sound": True}
+TEMPO_MIN_S, TEMPO_MAX_S = 1.0, 8.0
 
 MIGRATIONS: list[str] = [
     # v1: sessions, reps, events, frames, settings
@@ -86,20 +87,18 @@ class SettingsError(ValueError):
 
 def validate_settings(changes: dict) -> dict:
     """Checked, normalised settings; SettingsError on the first bad field (nothing applied)."""
-    from .pipeline import validate_floor
+    from .pipeline import FLOOR_CHOICES
 
     clean = {}
     for key, value in changes.items():
         if key == "floor":
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise SettingsError("floor", "must be a number from 0.20 to 0.90 in steps of 0.05")
-            try:
-                clean["floor"] = validate_floor(value)
-            except ValueError:
-                raise SettingsError("floor", "must be from 0.20 to 0.90 in steps of 0.05") from None
+            # Exactly one of the choices: 0.35, not 0.35000000000000003 (the API is described so).
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value not in FLOOR_CHOICES:
+                raise SettingsError("floor", "must be from 0.20 to 0.90 in steps of 0.05 (0.20, 0.25, … 0.90)")
+            clean["floor"] = float(value)
         elif key == "tempo_s":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1.0 <= value <= 8.0:
-                raise SettingsError("tempo_s", "must be seconds from 1.0 to 8.0")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not TEMPO_MIN_S <= value <= TEMPO_MAX_S:
+                raise SettingsError("tempo_s", f"must be seconds from {TEMPO_MIN_S} to {TEMPO_MAX_S}")
             clean["tempo_s"] = round(float(value), 1)
         elif key == "sound":
             if not isinstance(value, bool):

@@ -13,7 +13,11 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import IntegerConverter
+
+#: SQLite's largest rowid: a bigger session id in a URL is a 404, not an overflow.
+MAX_ID = 2**63 - 1
 
 DEFAULT_CONFIG = {
     "DATABASE": os.environ.get("FLATBACK_DATABASE", "/var/lib/flatback/flatback.db"),
@@ -39,6 +43,7 @@ def create_app(config: dict | None = None):
         app.config.update(config)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = secrets.token_hex(16)
+    app.url_map.converters["id"] = SessionIdConverter
     app.permanent_session_lifetime = timedelta(seconds=float(app.config["PIN_UNLOCK_S"]))
 
     from . import db
@@ -55,6 +60,15 @@ def create_app(config: dict | None = None):
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     return app
+
+
+class SessionIdConverter(IntegerConverter):
+    """`<id:session_id>`: digits. One beyond SQLite's range becomes 0, an id no session has,
+    so every method answers 404 (a range check here would make werkzeug answer 405)."""
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if number <= MAX_ID else 0
 
 
 def get_relay():
@@ -99,6 +113,14 @@ def _security_headers(response):
 
 
 def _http_error(error: HTTPException):
+    """Errors as JSON for the API and exports, as a page elsewhere; with the error's own
+    headers (Allow on a 405)."""
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    if isinstance(error, MethodNotAllowed):
+        error.description = (f"{request.method} is not allowed on {request.path}; "
+                             f"allowed: {', '.join(sorted(error.valid_methods or []))}")
     if request.path.startswith("/api/") or request.path.endswith((".json", ".csv")):
-        return json_error(error.code or 500, error.description or error.name)
-    return render_template("error.html", code=error.code, message=error.description), error.code
+        response = json_error(error.code or 500, error.description or error.name)
+        response.headers.extend(headers)
+        return response
+    return render_template("error.html", code=error.code, message=error.description), error.code, headers

@@ -16,10 +16,17 @@ from . import get_relay, json_error
 from .db import get_store
 from .pin import pin_error_response, require_pin
 from .live_relay import sse
+from .openapi import openapi_spec
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 DAEMON_DOWN = "the mat's daemon is not running (start flatback-mat.service, or `mat demo`)"
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """This API, described (web/openapi.py)."""
+    return jsonify(openapi_spec(current_app.config["MAX_LIVE_CLIENTS"]))
 
 
 @bp.get("/sessions")
@@ -27,7 +34,7 @@ def sessions():
     return jsonify(get_store().list_sessions())
 
 
-@bp.get("/sessions/<int:session_id>")
+@bp.get("/sessions/<id:session_id>")
 def session(session_id: int):
     """The session row, its reps, events and contact samples ({"t": [...], "values": [...]})."""
     data = get_store().export_session_json(session_id)
@@ -36,7 +43,7 @@ def session(session_id: int):
     return jsonify(data)
 
 
-@bp.delete("/sessions/<int:session_id>")
+@bp.delete("/sessions/<id:session_id>")
 def delete_session(session_id: int):
     try:
         require_pin()

@@ -147,17 +147,29 @@ def api_status():
     return jsonify(_status())
 
 
+def _pin_body(example: str):
+    """The body {"pin": ...} and nothing else, or the 400 that says so."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or "pin" not in body:
+        return None, json_error(400, f'send {{"pin": "{example}"}}', field="pin")
+    unknown = sorted(set(body) - {"pin"})
+    if unknown:
+        return None, json_error(400, f'unknown field; send only {{"pin": "{example}"}}', field=unknown[0])
+    return body, None
+
+
 @bp.post("/api/unlock")
 def api_unlock():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("pin"), str):
-        return json_error(400, 'send {"pin": "<the PIN, as a string of digits>"}', field="pin")
+    body, problem = _pin_body("<the PIN, as a string of digits>")
+    if problem:
+        return problem
     lock = pin_lock()
-    if lock.is_set:
-        try:
-            unlock(lock, body["pin"])
-        except PinError as error:
-            return pin_error_response(error)
+    try:
+        pin = validate_pin(body["pin"])  # not even a PIN: a 400, not a wrong try
+        if lock.is_set:
+            unlock(lock, pin)
+    except PinError as error:
+        return pin_error_response(error)
     return jsonify(_status())
 
 
@@ -169,9 +181,9 @@ def api_lock():
 
 @bp.put("/api/pin")
 def api_set():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or "pin" not in body:
-        return json_error(400, 'send {"pin": "<4 to 12 digits>"}', field="pin")
+    body, problem = _pin_body("<4 to 12 digits>")
+    if problem:
+        return problem
     try:
         require_pin()
         _set_pin(body["pin"], "pin")

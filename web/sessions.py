@@ -50,7 +50,7 @@ def history():
                            page="history")
 
 
-@bp.get("/sessions/<int:session_id>")
+@bp.get("/sessions/<id:session_id>")
 def session(session_id: int):
     store = get_store()
     data = _session_or_404(store, session_id)
@@ -62,7 +62,7 @@ def session(session_id: int):
     return render_template("session.html", s=data, reps=reps, page="history")
 
 
-@bp.get("/sessions/<int:session_id>.csv")
+@bp.get("/sessions/<id:session_id>.csv")
 def session_csv(session_id: int):
     """The session's raw frames as a recording (DESIGN.md 6.1), t from its first frame."""
     store = get_store()
@@ -90,7 +90,7 @@ def session_csv(session_id: int):
         "Content-Disposition": f"attachment; filename=flatback-session-{session_id}.csv"})
 
 
-@bp.get("/sessions/<int:session_id>.json")
+@bp.get("/sessions/<id:session_id>.json")
 def session_json(session_id: int):
     data = get_store().export_session_json(session_id)
     if data is None:
@@ -100,7 +100,7 @@ def session_json(session_id: int):
     return response
 
 
-@bp.post("/sessions/<int:session_id>/delete")
+@bp.post("/sessions/<id:session_id>/delete")
 def delete(session_id: int):
     try:
         require_pin(request.form.get("pin"))

@@ -1,0 +1,168 @@
+"""The OpenAPI 3.1 description of the JSON API, served at /api/openapi.json.
+
+Built from the same limits the code enforces (floor steps, tempo range, PIN digits, the live
+stream's client limit), so the description cannot drift from them. The test suite fuzzes every
+operation against it with schemathesis.
+"""
+from __future__ import annotations
+
+from mat.pin import PIN_PATTERN
+from mat.pipeline import FLOOR_CHOICES
+from mat.store import TEMPO_MAX_S, TEMPO_MIN_S
+
+from . import MAX_ID
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict:
+    return _json(_ref("Error"), description)
+
+
+def _nullable(type_: str, **extra) -> dict:
+    return {"type": [type_, "null"], **extra}
+
+
+CROSS_SITE = _error("a browser's request from another site (Origin or Referer not this host): refused")
+PIN_REFUSED = _error("a PIN is set and this client is not unlocked, or the PIN is wrong")
+PIN_PAUSED = {**_error("too many wrong PINs: paused"),
+              "headers": {"Retry-After": {"description": "seconds until a PIN is checked again",
+                                          "schema": {"type": "integer", "minimum": 1}}}}
+TOO_LARGE = _error("the body is larger than 64 KiB")
+DAEMON_DOWN = _error("the mat's daemon is not running or did not answer within a second")
+
+
+def _guarded_write(ok: dict, *, with_body: bool) -> dict:
+    """Responses of a change that a PIN guards."""
+    responses = {"200": ok, "403": PIN_REFUSED, "429": PIN_PAUSED}
+    if with_body:
+        responses |= {"400": _error("bad input: `field` names it; nothing was changed"), "413": TOO_LARGE}
+    return responses
+
+
+def _command(summary: str) -> dict:
+    return {"post": {"summary": summary, "tags": ["commands"], "responses": {
+        "200": _json({"type": "object", "required": ["sent"], "properties": {"sent": {"type": "string"}},
+                      "additionalProperties": False}, "the daemon acknowledged the command"),
+        "403": CROSS_SITE, "503": DAEMON_DOWN}}}
+
+
+SESSION_ID = {"name": "session_id", "in": "path", "required": True,
+              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+
+
+def openapi_spec(max_live_clients: int) -> dict:
+    settings_props = {
+        "floor": {"enum": list(FLOOR_CHOICES),
+                  "description": "share of the pressed contact below which the back counts as lifted"},
+        "tempo_s": {"type": "number", "minimum": TEMPO_MIN_S, "maximum": TEMPO_MAX_S,
+                    "description": "descent target in seconds (kept to 0.1 s)"},
+        "sound": {"type": "boolean"},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Flatback mat", "version": "1",
+                 "description": "The JSON API of the mat's local web page. Errors are {error, field?}. "
+                                "With a PIN set, changes need an unlock (POST /api/unlock) first."},
+        "paths": {
+            "/api/sessions": {"get": {"summary": "every session, newest first", "tags": ["history"], "responses": {
+                "200": _json({"type": "array", "items": _ref("Session")}, "the sessions")}}},
+            "/api/sessions/{session_id}": {
+                "parameters": [SESSION_ID],
+                "get": {"summary": "one session with its reps, events and contact samples", "tags": ["history"],
+                        "responses": {"200": _json(_ref("SessionDetail"), "the session"),
+                                      "404": _error("no such session")}},
+                "delete": {"summary": "delete a session and everything stored with it", "tags": ["history"],
+                           "responses": {**_guarded_write(_json(
+                               {"type": "object", "required": ["deleted"], "additionalProperties": False,
+                                "properties": {"deleted": {"type": "integer"}}}, "deleted"), with_body=False),
+                               "404": _error("no such session")}},
+            },
+            "/api/settings": {
+                "get": {"summary": "the user's settings", "tags": ["settings"],
+                        "responses": {"200": _json(_ref("Settings"), "the settings")}},
+                "put": {"summary": "change some settings: all of them or none", "tags": ["settings"],
+                        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                            "type": "object", "properties": settings_props, "minProperties": 1,
+                            "additionalProperties": False}}}},
+                        "responses": _guarded_write(_json({"allOf": [_ref("Settings"), {
+                            "type": "object", "required": ["applied"],
+                            "properties": {"applied": {"type": "boolean",
+                                                       "description": "the running daemon took it"}}}]},
+                            "saved"), with_body=True)},
+            },
+            "/api/calibrate": _command("take the next steady 3 s hold as the new baseline"),
+            "/api/session/start": _command("start a session now"),
+            "/api/session/stop": _command("end the session; no new one until the mat has been empty"),
+            "/api/live": {"get": {
+                "summary": "Server-Sent Events: `state` (latest wins), `event`, `daemon` ({connected})",
+                "tags": ["live"],
+                "responses": {"200": {"description": "an endless event stream",
+                                      "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                              "503": _error(f"already {max_live_clients} live pages open")}}},
+            "/api/pin": {
+                "get": {"summary": "is a PIN set, and is this client unlocked", "tags": ["pin"],
+                        "responses": {"200": _json(_ref("PinStatus"), "the PIN's state")}},
+                "put": {"summary": "set or change the PIN (needs an unlock when one is set)", "tags": ["pin"],
+                        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Pin")}}},
+                        "responses": _guarded_write(_json(_ref("PinStatus"), "set; this client is unlocked"),
+                                                    with_body=True)},
+                "delete": {"summary": "remove the PIN (needs an unlock)", "tags": ["pin"],
+                           "responses": _guarded_write(_json(_ref("PinStatus"), "removed"), with_body=False)},
+            },
+            "/api/unlock": {"post": {
+                "summary": "unlock this client for a while with the PIN (a cookie)", "tags": ["pin"],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Pin")}}},
+                "responses": {"200": _json(_ref("PinStatus"), "unlocked (or no PIN is set)"),
+                              "400": _error("no PIN of 4 to 12 digits sent"), "403": PIN_REFUSED, "429": PIN_PAUSED,
+                              "413": TOO_LARGE}}},
+            "/api/lock": {"post": {"summary": "end this client's unlock", "tags": ["pin"], "responses": {
+                "200": _json(_ref("PinStatus"), "locked"), "403": CROSS_SITE}}},
+            "/api/openapi.json": {"get": {"summary": "this description", "tags": ["meta"], "responses": {
+                "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+        },
+        "components": {"schemas": {
+            "Error": {"type": "object", "required": ["error"], "additionalProperties": False, "properties": {
+                "error": {"type": "string", "minLength": 1}, "field": {"type": "string"}}},
+            "Settings": {"type": "object", "required": ["floor", "tempo_s", "sound"], "properties": settings_props},
+            "Pin": {"type": "object", "required": ["pin"], "additionalProperties": False, "properties": {
+                "pin": {"type": "string", "pattern": f"^{PIN_PATTERN.pattern}$"}}},
+            "PinStatus": {"type": "object", "required": ["set", "unlocked", "unlocked_for_s"],
+                          "additionalProperties": False, "properties": {
+                              "set": {"type": "boolean"}, "unlocked": {"type": "boolean"},
+                              "unlocked_for_s": {"type": "integer", "minimum": 0}}},
+            "Session": {"type": "object", "required": ["id", "started_at", "status"], "properties": {
+                "id": {"type": "integer", "minimum": 1},
+                "started_at": {"type": "string", "format": "date-time"},
+                "ended_at": _nullable("string", format="date-time"),
+                "status": {"enum": ["open", "closed", "interrupted"]},
+                "duration_s": _nullable("number"), "reps": _nullable("integer"),
+                "perfect_reps": _nullable("integer"), "liftoffs": _nullable("integer"),
+                "sets": _nullable("integer"), "mean_descent_s": _nullable("number"),
+                "floor": _nullable("number"), "tempo_s": _nullable("number"),
+                "rows": _nullable("integer"), "cols": _nullable("integer"),
+                "material": _nullable("string"), "gain": _nullable("number"),
+                "balance": _nullable("number", description="left/right: − left, + right")}},
+            "Rep": {"type": "object", "required": ["set_no", "rep_no", "perfect"], "properties": {
+                "set_no": {"type": "integer"}, "rep_no": {"type": "integer"},
+                "t_top": _nullable("number"), "t_bottom": _nullable("number"), "t_end": _nullable("number"),
+                "descent_s": _nullable("number"), "perfect": {"enum": [0, 1]},
+                "balance": _nullable("number")}},
+            "Event": {"type": "object", "required": ["t", "type"], "properties": {
+                "t": {"type": "number"}, "type": {"type": "string"}}},
+            "SessionDetail": {"type": "object", "required": ["session", "reps", "events", "contact"],
+                              "additionalProperties": False, "properties": {
+                "session": _ref("Session"),
+                "reps": {"type": "array", "items": _ref("Rep")},
+                "events": {"type": "array", "items": _ref("Event")},
+                "contact": {"type": "object", "required": ["t", "values"], "properties": {
+                    "t": {"type": "array", "items": {"type": "number"}},
+                    "values": {"type": "array", "items": {"type": "number"}}}}}},
+        }},
+    }
