@@ -38,8 +38,9 @@ def save():
 
 def render_settings(error=None, pin_error=None, status: int = 200):
     """The page, with what went wrong (a settings or PIN form) and the status to answer with."""
+    saved = request.args.get("saved") if request.method == "GET" else None
     return render_template("settings.html", settings=get_store().get_settings(), error=error, pin_error=pin_error,
-                           saved=request.args.get("saved"), page="settings"), status
+                           saved=saved, page="settings"), status
 
 
 def _number(field: str) -> float:

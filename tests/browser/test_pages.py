@@ -86,3 +86,42 @@ def test_deleting_a_session_from_its_page_returns_to_history(site, page, seeded)
     page.wait_for_url(site + "/history")
     assert page.locator("table.sessions tbody tr").count() == 3
     assert page.locator(f"a[href='/sessions/{oldest}']").count() == 0
+
+
+def test_a_pin_set_on_the_settings_page_guards_changes_from_every_browser(site, page, fake_daemon, seeded,
+                                                                             chromium_browser):
+    page.goto(site + "/settings")
+    page.locator("#new_pin").fill("2468")
+    page.locator("#confirm_pin").fill("2468")
+    page.locator("#set-pin").click()
+    assert "PIN set" in page.locator("#settings-saved").inner_text()
+    page.locator("#lock").click()
+    assert "Locked" in page.locator("#settings-saved").inner_text()
+
+    page.locator("#floor").fill("0.75")
+    page.locator("form.settings input[name=pin]").first.fill("1357")
+    page.locator("#save").click()
+    error = page.locator("#settings-error")
+    assert error.get_attribute("data-field") == "pin" and "wrong PIN" in error.inner_text()
+    screenshot(page, "settings-pin-wrong")
+    page.locator("#floor").fill("0.75")
+    page.locator("form.settings input[name=pin]").first.fill("2468")
+    page.locator("#save").click()
+    page.locator("#settings-saved").wait_for()
+    store = Store(seeded[0])
+    assert store.get_settings()["floor"] == 0.75
+    store.close()
+
+    # Another phone on the Wi-Fi: watching is open, deleting needs the PIN.
+    other = chromium_browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    try:
+        other.goto(site + f"/sessions/{seeded[1][0]}")
+        other.on("dialog", lambda dialog: dialog.accept())
+        other.locator("form.confirm-delete input[name=pin]").fill("0000")
+        other.locator("form.confirm-delete button").click()
+        assert "Not deleted: wrong PIN" in other.locator("p.big").inner_text()
+        other.goto(site + "/history")
+        assert other.locator("table.sessions tbody tr").count() == 4
+    finally:
+        other.context.close()
+    assert [p for p in page.problems if "403" not in p] == []  # the wrong PIN's page is a 403
