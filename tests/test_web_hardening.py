@@ -78,6 +78,27 @@ def test_malformed_json_is_a_400_with_a_message(client, store, body, content_typ
     assert store.get_settings() == {"floor": 0.5, "tempo_s": 3.0, "sound": True}
 
 
+@pytest.mark.parametrize("method, path", [
+    ("POST", "/settings"), ("PUT", "/api/settings"), ("POST", "/api/calibrate"), ("POST", "/api/session/start"),
+    ("POST", "/api/session/stop"), ("DELETE", "/api/sessions/1"), ("POST", "/sessions/1/delete"),
+    ("POST", "/api/unlock"), ("PUT", "/api/pin"), ("POST", "/settings/pin"),
+])
+@pytest.mark.parametrize("headers", [
+    {"Origin": "http://evil.example"}, {"Origin": "null"}, {"Referer": "http://192.168.1.66/attack.html"},
+    {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site", "Origin": "http://localhost"},
+])
+def test_every_change_forged_from_another_site_is_refused(client, store, daemon, method, path, headers):
+    response = client.open(path, method=method, headers=headers, data={"floor": "0.8", "tempo_s": "3"})
+    assert response.status_code == 403 and "cross-site" in response.get_json()["error"]
+    assert store.get_settings()["floor"] == 0.5 and store.get_session(1) is not None
+    assert daemon.poll_commands() == []
+
+
+def test_the_mats_own_page_may_change_things(client, daemon):
+    same = {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}
+    assert client.post("/api/calibrate", headers=same).status_code == 200
+
+
 # -- the forms, fuzzed --------------------------------------------------------------------------
 
 FORM_FIELDS = ("floor", "tempo_s", "sound", "pin", "new_pin", "confirm_pin")

@@ -89,16 +89,23 @@ def json_error(status: int, message: str, field: str | None = None):
 
 
 def _refuse_cross_site_writes():
-    """A page on another site must not change settings or delete history: writes must come
-    from this origin (browsers send Origin on cross-site POST/PUT/DELETE)."""
+    """A page on another site must not change settings, delete history or command the mat:
+    a browser's write must come from this origin. Browsers say where a request comes from
+    (Sec-Fetch-Site, Origin on every cross-site POST/PUT/DELETE, else Referer)."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return None
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return _cross_site()
     origin = request.headers.get("Origin") or request.headers.get("Referer")
     if origin is None:
         return None  # not a browser (curl, scripts): no ambient credentials at stake
     if urlsplit(origin).netloc != request.host:
-        return json_error(403, "cross-site request refused: changes must come from the mat's own page")
+        return _cross_site()
     return None
+
+
+def _cross_site():
+    return json_error(403, "cross-site request refused: changes must come from the mat's own page")
 
 
 def _security_headers(response):
