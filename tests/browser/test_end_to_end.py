@@ -50,7 +50,7 @@ def test_the_live_page_follows_the_simulated_person_arching_and_the_floor_slider
     # The floor slider: the new floor is saved and the daemon reports it back in its live state.
     page.goto(base + "/settings")
     page.locator("#floor").fill("0.75")
-    page.locator("form button[type=submit]").click()
+    page.locator("#save").click()
     page.wait_for_load_state()
     relay = app.extensions["live_relay"]
     deadline = time.monotonic() + 5
