@@ -9,12 +9,11 @@ import time
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from mat.pin import PinError
 from mat.store import SettingsError
 
 from . import get_relay, json_error
 from .db import get_store
-from .pin import pin_error_response, require_pin
+from .pin import pin_required
 from .live_relay import sse
 from .openapi import openapi_spec
 
@@ -44,11 +43,8 @@ def session(session_id: int):
 
 
 @bp.delete("/sessions/<id:session_id>")
+@pin_required
 def delete_session(session_id: int):
-    try:
-        require_pin()
-    except PinError as error:
-        return pin_error_response(error)
     if not get_store().delete_session(session_id):
         return json_error(404, f"no session {session_id}")
     return jsonify({"deleted": session_id})
@@ -60,12 +56,9 @@ def get_settings():
 
 
 @bp.put("/settings")
+@pin_required
 def put_settings():
     """Change some of floor, tempo_s, sound: all of them or none (the store validates)."""
-    try:
-        require_pin()
-    except PinError as error:
-        return pin_error_response(error)
     changes = request.get_json(silent=True)
     if not isinstance(changes, dict) or not changes:
         return json_error(400, 'send a JSON object such as {"floor": 0.5, "tempo_s": 3, "sound": true}')

@@ -7,6 +7,7 @@ HttpOnly, SameSite=Strict cookie). Reading, and the commands a user gives lying 
 """
 from __future__ import annotations
 
+import functools
 import time
 
 from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
@@ -56,6 +57,19 @@ def require_pin(pin=None, field: str = "pin") -> None:
     unlock(lock, pin, field)
 
 
+def pin_required(view):
+    """For API views that change stored data: with a PIN set, only an unlocked client gets in."""
+    @functools.wraps(view)
+    def guarded(*args, **kwargs):
+        try:
+            require_pin()
+        except PinError as error:
+            return pin_error_response(error)
+        return view(*args, **kwargs)
+
+    return guarded
+
+
 def status_for(error: PinError) -> int:
     """400 for a PIN that is not allowed, 403 for a missing or wrong one, 429 while paused."""
     if isinstance(error, PinLockedOut):
@@ -76,9 +90,9 @@ def pin_error_response(error: PinError):
 @bp.app_context_processor
 def pin_state() -> dict:
     """Every page knows whether changes need the PIN (forms then ask for it)."""
-    lock = pin_lock()
-    remaining = unlocked_for_s(lock) if lock.is_set else 0.0
-    return {"pin_set": lock.is_set, "unlocked": not lock.is_set or remaining > 0,
+    status = _status()
+    remaining = status["unlocked_for_s"]
+    return {"pin_set": status["set"], "unlocked": status["unlocked"],
             "unlocked_min": max(1, round(remaining / 60)) if remaining else 0}
 
 
@@ -135,7 +149,7 @@ def lock_now():
 
 
 def _settings_with(error: PinError):
-    from .settings import render_settings
+    from .settings import render_settings  # here: the settings blueprint imports this module
 
     return render_settings(pin_error=error, status=status_for(error))
 
@@ -180,12 +194,12 @@ def api_lock():
 
 
 @bp.put("/api/pin")
+@pin_required
 def api_set():
     body, problem = _pin_body("<4 to 12 digits>")
     if problem:
         return problem
     try:
-        require_pin()
         _set_pin(body["pin"], "pin")
     except PinError as error:
         return pin_error_response(error)
@@ -193,11 +207,8 @@ def api_set():
 
 
 @bp.delete("/api/pin")
+@pin_required
 def api_remove():
-    try:
-        require_pin()
-    except PinError as error:
-        return pin_error_response(error)
     pin_lock().clear()
     session.clear()
     return jsonify(_status())
