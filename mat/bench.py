@@ -182,13 +182,18 @@ def run_bench(quick: bool = False, with_load: bool = False) -> dict:
     if with_load:
         from .loadbench import measure_latency_under_load
 
-        result.update(measure_latency_under_load())
+        result.update(measure_latency_under_load(quick=quick))
     return result
 
 
 TARGETS = {
     "frame_rate_hz": (">=", 100),
     "latency_p95_ms": ("<=", 50),
+    "latency_idle_p95_ms": ("<=", 50),
+    "latency_load_p95_ms": ("<=", 50),
+    "latency_load_minus_idle_p95_ms": ("<=", 5),
+    "frame_rate_idle_hz": (">=", 100),
+    "frame_rate_load_hz": (">=", 100),
     "cpu_per_frame_ms": ("<=", 0.2),
     "recall": (">=", 0.98),
     "false_alerts_per_10min": ("<=", 1),

@@ -65,6 +65,9 @@ def test_oversized_bodies_are_413_and_change_nothing(client, store):
     assert big_json.status_code == 413 and big_json.get_json()["error"]
     big_form = client.post("/settings", data={"floor": "0.8", "tempo_s": "3", "pad": padding})
     assert big_form.status_code == 413
+    PinLock(store).set("2468")  # even a request that would be refused for the PIN is told its size
+    locked = client.put("/api/settings", data="[" + "1," * 40000 + "1]", content_type="application/json")
+    assert locked.status_code == 413 and "at most 65536" in locked.get_json()["error"]
     assert store.get_settings()["floor"] == 0.5
 
 

@@ -12,8 +12,8 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from flask import Flask, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 #: SQLite's largest rowid: a bigger session id in a URL is a 404, not an overflow.
@@ -56,6 +56,7 @@ def create_app(config: dict | None = None):
 
     for blueprint in (live.bp, sessions.bp, settings.bp, pin.bp, api.bp, vendor.bp):
         app.register_blueprint(blueprint)
+    app.before_request(_refuse_oversized_bodies)
     app.before_request(_refuse_cross_site_writes)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
@@ -86,6 +87,14 @@ def json_error(status: int, message: str, field: str | None = None):
     response = jsonify(body)
     response.status_code = status
     return response
+
+
+def _refuse_oversized_bodies():
+    """413 before anything else looks at the request (Flask alone raises it only when the body
+    is read, so a locked or refused request would answer 403 to an oversized body)."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge(f"the body is {request.content_length} bytes; at most {limit} are taken")
 
 
 def _refuse_cross_site_writes():
