@@ -161,6 +161,9 @@ def run_demo(config, host: str = "127.0.0.1", port: int = 8080) -> int:
     mat = [sys.executable, "-m", "mat.cli"]
     if config.source:
         mat += ["--config", str(config.source)]
+    # SIGTERM (`kill`) stops both as Ctrl-C does; SIGINT too when a shell started us ignoring it.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
     daemon = subprocess.Popen(mat + ["run", "--emulated"], env=env)
     web = subprocess.Popen(mat + ["web", "--host", host, "--port", str(port)], env=env)
     try:
