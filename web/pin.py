@@ -12,7 +12,7 @@ import time
 
 from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
 
-from mat.pin import PinError, PinLock, PinLockedOut, validate_pin
+from mat.pin import PinError, PinLock, PinLockedOut, WrongPin, validate_pin
 
 from . import json_error
 from .db import get_store
@@ -74,9 +74,7 @@ def status_for(error: PinError) -> int:
     """400 for a PIN that is not allowed, 403 for a missing or wrong one, 429 while paused."""
     if isinstance(error, PinLockedOut):
         return 429
-    if isinstance(error, PinError) and type(error) is not PinError:
-        return 403
-    return 400
+    return 403 if isinstance(error, (PinNeeded, WrongPin)) else 400
 
 
 def pin_error_response(error: PinError):
@@ -107,7 +105,6 @@ def _status() -> dict:
     lock = pin_lock()
     remaining = unlocked_for_s(lock) if lock.is_set else 0.0
     return {"set": lock.is_set, "unlocked": not lock.is_set or remaining > 0, "unlocked_for_s": int(remaining)}
-
 
 
 def _set_pin(new_pin, field: str) -> None:
