@@ -150,7 +150,7 @@ def _perfect(rep: dict, truth: list[tuple[float, float]]) -> bool:
     return not any(a < rep["end"] and b > rep["top"] for a, b in truth)
 
 
-def run_bench(quick: bool = False, with_load: bool = False) -> dict:
+def run_bench(quick: bool = False, with_load: bool = False, deployment_priorities: bool = False) -> dict:
     from .scenarios import SUITE, LATENCY_SUITE
 
     notes: list[str] = []
@@ -182,7 +182,9 @@ def run_bench(quick: bool = False, with_load: bool = False) -> dict:
     if with_load:
         from .loadbench import measure_latency_under_load
 
-        result.update(measure_latency_under_load(quick=quick))
+        load = measure_latency_under_load(quick=quick, deployment_priorities=deployment_priorities)
+        result["notes"] = load.pop("notes", []) + result["notes"]
+        result.update(load)
     return result
 
 
@@ -202,12 +204,14 @@ TARGETS = {
 }
 
 
-def print_bench(as_json: bool = False, quick: bool = False, with_load: bool = False, out=sys.stdout) -> int:
-    result = run_bench(quick=quick, with_load=with_load)
+def print_bench(as_json: bool = False, quick: bool = False, with_load: bool = False, out=sys.stdout,
+                deployment_priorities: bool = False) -> int:
+    result = run_bench(quick=quick, with_load=with_load, deployment_priorities=deployment_priorities)
     if as_json:
         out.write(json.dumps(result) + "\n")
         return 0
-    out.write(f"{'figure':<26}{'measured':>12}  {'target':<10} ok\n")
+    width = max([26] + [len(key) + 1 for key, value in result.items() if not isinstance(value, (list, dict))])
+    out.write(f"{'figure':<{width}}{'measured':>12}  {'target':<10} ok\n")
     for key, value in result.items():
         if key == "notes" or isinstance(value, (list, dict)):
             continue
@@ -217,7 +221,7 @@ def print_bench(as_json: bool = False, quick: bool = False, with_load: bool = Fa
             op, bound = target
             ok = "yes" if (value >= bound if op == ">=" else value <= bound) else "NO"
         shown = "n/a" if value is None else value
-        out.write(f"{key:<26}{shown!s:>12}  {'' if not target else f'{target[0]} {target[1]}':<10} {ok}\n")
+        out.write(f"{key:<{width}}{shown!s:>12}  {'' if not target else f'{target[0]} {target[1]}':<10} {ok}\n")
     for note in result["notes"]:
         out.write(f"note: {note}\n")
     return 0

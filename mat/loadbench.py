@@ -50,6 +50,8 @@ ARCHES_PER_PHASE_QUICK = 8
 SETTLE_S = 0.5
 #: A phase ends this long after its last arch's floor crossing: the alert is in by then (s).
 AFTER_LAST_ARCH_S = 0.4
+#: Other processes using more than this many cores during a phase get a note: they disturb it.
+OTHER_CPU_NOTE_CORES = 0.25
 #: The load generator reports ready once every stream is open, or after this long (s).
 READY_TIMEOUT_S = 15.0
 #: With deployment_priorities: the web server's niceness relative to the loop (the units give
@@ -198,6 +200,7 @@ class _Conductor(threading.Thread):
                 if load.poll() is None:
                     load.kill()
                     load.wait()
+                load.stdout.close()
         if self._web is not None:
             web, self._web = self._web, None
             web.terminate()
@@ -331,7 +334,7 @@ def measure_latency_under_load(quick: bool = False, deployment_priorities: bool 
     def p95(values):
         return float(np.percentile(values, 95)) if values else None
 
-    result: dict = {}
+    result: dict = {"notes": []}
     figures = {}
     for kind in ("idle", "load"):
         mine = [p for p in phases if p["phase"] == kind]
@@ -351,15 +354,29 @@ def measure_latency_under_load(quick: bool = False, deployment_priorities: bool 
             f"cpu_{kind}_cores": {name: round(sum(p["cpu_cores"][name] * p["seconds"] for p in mine) / seconds, 2)
                                   for name in mine[0]["cpu_cores"]},
         })
+    busy = [f"{p['phase']} phase {n}: {p['cpu_cores']['other']:.2f}" for n, p in enumerate(phases, 1)
+            if p["cpu_cores"]["other"] > OTHER_CPU_NOTE_CORES]
+    if busy:
+        result["notes"].append("other processes kept cores busy during the load bench (cores: "
+                               + ", ".join(busy) + "): its figures are disturbed")
+    streams = min((p.get("streams_min", 0) for p in phases if p["phase"] == "load"), default=0)
+    if streams < SSE_CLIENTS:
+        result["notes"].append(f"only {streams} of {SSE_CLIENTS} live streams were open at some point under load")
     idle_p95, load_p95 = figures["idle"]["p95"], figures["load"]["p95"]
+    idle_all = [x for p in phases if p["phase"] == "idle" for x in p["latencies"]]
+    load_all = [x for p in phases if p["phase"] == "load" for x in p["latencies"]]
     loads = [p for p in phases if p["phase"] == "load"]
     result.update({
         "latency_load_minus_idle_p95_ms": None if idle_p95 is None or load_p95 is None
         else round((load_p95 - idle_p95) * 1000, 1),
+        # how far chance alone moves that difference: 90 % bootstrap interval
+        "latency_load_minus_idle_p95_ci90_ms": _bootstrap_p95_difference_ms(idle_all, load_all),
+        "latency_load_minus_idle_p50_ms": None if not idle_all or not load_all
+        else round((statistics.median(load_all) - statistics.median(idle_all)) * 1000, 1),
         "frame_rate_load_minus_idle_hz": round(figures["load"]["rate"] - figures["idle"]["rate"], 1),
         "load_sse_clients": SSE_CLIENTS,
         # the fewest streams open at any moment of any load phase: SSE_CLIENTS when all were held
-        "load_sse_streams_held": min((p.get("streams_min", 0) for p in loads), default=0),
+        "load_sse_streams_held": streams,
         "load_sse_stream_drops": sum(p.get("stream_drops", 0) for p in loads),
         "load_sse_messages": sum(p.get("sse_messages", 0) for p in loads),
         "load_page_requests": sum(p.get("page_requests", 0) for p in loads),
@@ -378,6 +395,17 @@ def measure_latency_under_load(quick: bool = False, deployment_priorities: bool 
         } for p in phases],
     })
     return result
+
+
+def _bootstrap_p95_difference_ms(idle: list[float], load: list[float], rounds: int = 2000) -> list[float] | None:
+    """The 5th and 95th percentiles of p95(load) - p95(idle) over resampled arches (ms)."""
+    if len(idle) < 2 or len(load) < 2:
+        return None
+    rng = np.random.default_rng(0)
+    a, b = np.asarray(idle), np.asarray(load)
+    diffs = (np.percentile(rng.choice(b, (rounds, len(b))), 95, axis=1)
+             - np.percentile(rng.choice(a, (rounds, len(a))), 95, axis=1))
+    return [round(float(x) * 1000, 1) for x in np.percentile(diffs, [5, 95])]
 
 
 # -- the load generator process ----------------------------------------------------------------

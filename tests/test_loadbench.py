@@ -1,0 +1,83 @@
+"""`mat bench --load`'s parts: the pages its load generator requests exist, the generator holds
+its streams and counts what it did, and the bench scenario gives arches that are all alike."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from mat.bench import measure_latency
+from mat.live_socket import LiveServer
+from mat.loadbench import PAGES, SSE_CLIENTS, steady_arches
+from web import create_app
+from web.server import make_server
+
+
+def test_every_page_the_load_generator_requests_exists(client, seeded):
+    newest = seeded[1][-1]
+    for path in PAGES + (f"/sessions/{newest}", f"/api/sessions/{newest}"):
+        assert client.get(path).status_code == 200, path
+
+
+def test_steady_arches_alert_every_time_with_the_same_latency_through_the_pipeline():
+    from hardware.simulated_person import Scenario, SimulatedPerson
+
+    text = steady_arches(12)
+    liftoffs = SimulatedPerson(Scenario.parse(text)).liftoffs(0.5)
+    assert len(liftoffs) == 12
+    assert liftoffs[1][0] - liftoffs[0][0] == pytest.approx(1.8, abs=0.05)
+    latencies = measure_latency({"steady": text})  # emulated time: no machine in the figures
+    assert len(latencies) == 12
+    # nothing creeps or drifts: the spread is one frame's phase (7.5 ms) and the cells' noise
+    assert max(latencies) - min(latencies) < 0.015
+    assert max(latencies) < 0.05
+
+
+@pytest.fixture
+def served(short_dir, seeded):
+    app = create_app({"DATABASE": str(seeded[0]), "LIVE_SOCKET": str(short_dir / "mat.sock")})
+    daemon = LiveServer(str(short_dir / "mat.sock"))
+    server = make_server(app, host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    stop = threading.Event()
+
+    def publish():
+        n = 0
+        while not stop.wait(0.02):
+            n += 1
+            daemon.publish_state({"type": "state", "n": n})
+
+    publisher = threading.Thread(target=publish, daemon=True)
+    publisher.start()
+    yield server.effective_port
+    stop.set()
+    publisher.join(timeout=2)
+    app.extensions["live_relay"].close()
+    daemon.close()
+    while server._map:
+        for channel in list(server._map.values()):
+            channel.handle_close()
+    server.task_dispatcher.shutdown()
+    thread.join(timeout=5)
+
+
+def test_load_generator_holds_every_stream_and_reports_its_requests(served):
+    with subprocess.Popen([sys.executable, "-m", "mat.loadbench", f"http://127.0.0.1:{served}", "60"],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as load:
+        assert load.stdout.readline().split() == ["ready", str(SSE_CLIENTS)]
+        time.sleep(1.5)
+        load.stdin.close()  # end of input: the generator stops and reports
+        report = json.loads(load.stdout.read().strip().splitlines()[-1])
+        assert load.wait(timeout=10) == 0
+    assert report["streams_min"] == report["streams_max"] == SSE_CLIENTS
+    assert report["stream_drops"] == 0
+    assert report["sse_messages"] > SSE_CLIENTS
+    assert report["failed_requests"] == 0, report["failures"]
+    assert report["page_requests"] > 20
+    # the newest session was found through /api/sessions and its pages requested too
+    assert set(report["pages"]) == set(PAGES) | {"/sessions/ID", "/api/sessions/ID"}
