@@ -21,8 +21,11 @@ SMOOTHING_S = 0.25
 #: inflates its rep's swing, and the next rep must not be held to it. Breathing moves the CoP
 #: a few thousandths of a row; a single-leg rep at least five hundredths.
 MIN_SWING_ROWS = 0.03
-#: A rep is complete when the CoP has come back this share of its swing toward the top.
-RETURN_SHARE = 0.75
+#: A rep is complete when the CoP has come back this share of its swing toward the top. Half:
+#: the top a rep returns to is often short of the one it left (the first rep after lifting the
+#: legs starts from an overshoot; creep moves the CoP), and the legs-still-up check after it
+#: keeps legs put down on the floor from counting.
+RETURN_SHARE = 0.5
 #: ...and the legs are still up this long after: legs put down on the floor also swing the CoP
 #: back, but their weight leaves the pelvis (s).
 CONFIRM_S = 0.5
@@ -40,8 +43,10 @@ MIN_DESCENT_S = 0.6
 LEGS_UP_TOTAL_SHARE = 1.08
 #: A rep's return must keep this share of the total it had at the bottom (legs still up).
 RETURN_TOTAL_SHARE = 0.9
-#: The resting total is followed while the total stays within this share of it.
+#: The resting total is followed while the total stays within this share of it, slowly (time
+#: constant, s): creep takes minutes, while legs rising over a second or two must stand out.
 REST_BAND = 1.05
+REST_FOLLOW_S = 20.0
 #: No rep for this long, and none under way, ends the set (s).
 REST_AFTER_S = 9.0
 #: A descent shorter than this share of the tempo target earns the "too fast" double chirp.
@@ -85,6 +90,7 @@ class RepCounter:
         self._lat: float | None = None
         self._total: float | None = None
         self._last_t: float | None = None
+        self._dt = 0.0
         self._rising: bool | None = None  # None until the first swing shows its direction
         self._extreme_x = 0.0
         self._extreme_total = 0.0
@@ -127,6 +133,7 @@ class RepCounter:
         lat = float(np.dot(load.sum(axis=0), self._col_index)) / total
         dt = 0.0 if self._last_t is None else max(t - self._last_t, 0.0)
         self._last_t = t
+        self._dt = dt
         if self._x is None:
             self._x, self._lat, self._total = x, lat, total
             self._extreme_x, self._extreme_total = x, total
@@ -211,7 +218,7 @@ class RepCounter:
         if self._rest_total is None:
             self._rest_total = self._total
         elif not self.in_set and self._top_t is None and self._total < REST_BAND * self._rest_total:
-            self._rest_total += (self._total - self._rest_total) * 0.01
+            self._rest_total += (self._total - self._rest_total) * min(self._dt / REST_FOLLOW_S, 1.0)
 
     def _bottom(self, t: float, x: float) -> None:
         if self._top_t is None and self._legs_up(self._extreme_total):
