@@ -150,7 +150,7 @@ def _perfect(rep: dict, truth: list[tuple[float, float]]) -> bool:
     return not any(a < rep["end"] and b > rep["top"] for a, b in truth)
 
 
-def run_bench(quick: bool = False, with_load: bool = False, deployment_priorities: bool = False) -> dict:
+def run_bench(quick: bool = False, with_load: bool = False, deployment_priorities: bool = True) -> dict:
     from .scenarios import SUITE, LATENCY_SUITE
 
     notes: list[str] = []
@@ -205,7 +205,7 @@ TARGETS = {
 
 
 def print_bench(as_json: bool = False, quick: bool = False, with_load: bool = False, out=sys.stdout,
-                deployment_priorities: bool = False) -> int:
+                deployment_priorities: bool = True) -> int:
     result = run_bench(quick=quick, with_load=with_load, deployment_priorities=deployment_priorities)
     if as_json:
         out.write(json.dumps(result) + "\n")

@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--quick", action="store_true", help="fewer scenarios and shorter runs")
     bench.add_argument("--load", action="store_true", help="also measure latency while browsers watch")
+    bench.add_argument("--equal-priority", action="store_true",
+                       help="with --load: run the web server at the loop's priority, not below it as the "
+                       "systemd units do (the worst case)")
 
     doctor = sub.add_parser("doctor", help="check the mat's hardware, database and services")
     doctor.add_argument("--emulated", action="store_true", help="check emulated chips instead of the Pi's bus")
@@ -73,7 +76,8 @@ def _dispatch(args) -> int:
     if args.command == "bench":
         from .bench import print_bench
 
-        return print_bench(as_json=args.json, quick=args.quick, with_load=args.load)
+        return print_bench(as_json=args.json, quick=args.quick, with_load=args.load,
+                           deployment_priorities=not args.equal_priority)
 
     from .config import ConfigError, load_config
 

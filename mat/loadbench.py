@@ -7,10 +7,11 @@ simulator's true floor crossing to the buzzer pin turning on, on the system cloc
 
 One session runs for the whole measurement and the conditions take turns on it: idle, load,
 idle, load (`PHASES`), each for the same number of arches, so a machine that drifts (another
-job, thermal throttling) biases neither side. "Idle" means no web server at all; for each load
-phase the web server and the load generator are started, and the phase begins only once all
-20 streams are open; they are stopped when it ends. Arches that fall while they start or stop
-are not counted.
+job, thermal throttling) biases neither side. The web server runs throughout, connected to the
+loop as on the Pi, so "idle" is the mat with nobody watching; for each load phase the load
+generator is started, and the phase begins only once all 20 streams are open; it is stopped
+when the phase ends. Arches that fall while it starts or stops are not counted. By default the
+web server runs niced below the loop, as the systemd units rank them (`--equal-priority` not).
 
 The simulated person is stationary (no creep, no drift: `steady_arches`), so every arch has the
 same latency through the pipeline (smoothing and debounce, about 20 ms) and the spread between
@@ -96,7 +97,7 @@ class _Conductor(threading.Thread):
     stops the web server and the load generator, and notes each phase's window and arches."""
 
     def __init__(self, start: float, crossings: list[float], arches_per_phase: int, state_dir: Path,
-                 sock_path: Path, live, deployment_priorities: bool = False) -> None:
+                 sock_path: Path, live, deployment_priorities: bool = True) -> None:
         super().__init__(name="bench-phases", daemon=True)
         self.start_t = start
         self.crossings = crossings  # on the system clock
@@ -111,6 +112,7 @@ class _Conductor(threading.Thread):
         self._web: subprocess.Popen | None = None
         self._load: subprocess.Popen | None = None
         self._web_log = None
+        self._port = 0
 
     def run(self) -> None:
         try:
@@ -120,11 +122,14 @@ class _Conductor(threading.Thread):
         finally:
             try:
                 self.stop_load()
+                self.stop_web()
             except BaseException as error:
                 self.error = self.error or error
             self.done.set()
 
     def _run(self) -> None:
+        # The web server runs throughout, as on the Pi: idle is the mat with nobody watching.
+        self._start_web()
         k = self.arches_per_phase
         for n, kind in enumerate(PHASES):
             ready_streams = None
@@ -159,19 +164,22 @@ class _Conductor(threading.Thread):
         return {"loop_process": _cpu_s(), "web": _cpu_s(self._web.pid) if self._web else 0.0,
                 "load_generator": _cpu_s(self._load.pid) if self._load else 0.0, "machine": _machine_busy_s()}
 
-    def _start_load(self) -> int:
-        port = _free_port()
+    def _start_web(self) -> None:
+        self._port = _free_port()
         env = dict(os.environ, FLATBACK_STATE_DIR=str(self.state_dir), FLATBACK_SOCKET=str(self.sock_path))
         self._web_log = open(self.state_dir / "web.log", "ab")
         self._web = subprocess.Popen(self._nice(WEB_NICE) + [sys.executable, "-m", "mat.cli", "web", "--host",
-                                                             "127.0.0.1", "--port", str(port)],
+                                                             "127.0.0.1", "--port", str(self._port)],
                                      env=env, stdout=self._web_log, stderr=self._web_log)
         try:
-            _wait_for_port(port, process=self._web)
+            _wait_for_port(self._port, process=self._web)
         except RuntimeError as error:
             raise RuntimeError(f"{error}: {self._web_log_tail()}") from None
+
+    def _start_load(self) -> int:
+        """Start the browsers and the page load; the number of streams open when ready."""
         self._load = subprocess.Popen(self._nice(LOAD_NICE) + [sys.executable, "-m", "mat.loadbench",
-                                                               f"http://127.0.0.1:{port}", "600"],
+                                                               f"http://127.0.0.1:{self._port}", "600"],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self._load.stdout.readline().split()
         if not line or line[0] != "ready":
@@ -186,7 +194,7 @@ class _Conductor(threading.Thread):
         return ["nice", "-n", str(niceness)]
 
     def stop_load(self) -> dict:
-        """Stop the load generator (its figures are returned) and the web server."""
+        """Stop the load generator; its figures are returned."""
         stats: dict = {}
         if self._load is not None:
             load, self._load = self._load, None
@@ -201,6 +209,9 @@ class _Conductor(threading.Thread):
                     load.kill()
                     load.wait()
                 load.stdout.close()
+        return stats
+
+    def stop_web(self) -> None:
         if self._web is not None:
             web, self._web = self._web, None
             web.terminate()
@@ -212,7 +223,6 @@ class _Conductor(threading.Thread):
         if self._web_log is not None:
             self._web_log.close()
             self._web_log = None
-        return stats
 
     def _web_log_tail(self) -> str:
         try:
@@ -248,7 +258,7 @@ def _sleep_until(t: float) -> None:
         time.sleep(wait)
 
 
-def run_interleaved(arches_per_phase: int, deployment_priorities: bool = False) -> dict:
+def run_interleaved(arches_per_phase: int, deployment_priorities: bool = True) -> dict:
     """One realtime session, phases as in `PHASES`; per phase its arches' latencies (s), its
     frame rate and the load generator's figures."""
     from hardware.clock import SystemClock
@@ -311,6 +321,7 @@ def run_interleaved(arches_per_phase: int, deployment_priorities: bool = False) 
         if conductor is not None and conductor.is_alive():
             conductor.done.set()
             conductor.stop_load()
+            conductor.stop_web()
         gc.unfreeze()
         writer.close()
         live.close()
@@ -318,10 +329,10 @@ def run_interleaved(arches_per_phase: int, deployment_priorities: bool = False) 
         shutil.rmtree(state_dir, ignore_errors=True)
 
 
-def measure_latency_under_load(quick: bool = False, deployment_priorities: bool = False) -> dict:
+def measure_latency_under_load(quick: bool = False, deployment_priorities: bool = True) -> dict:
     """The figures for `mat bench --load`. deployment_priorities: run the web server and the load
-    generator niced below the loop, as the systemd units rank the services (default: all at the
-    same priority, the harsher case)."""
+    generator niced below the loop, as the systemd units rank the services (False: all at the
+    same priority, the harsher case: `mat bench --load --equal-priority`)."""
     run = run_interleaved(ARCHES_PER_PHASE_QUICK if quick else ARCHES_PER_PHASE, deployment_priorities)
     phases = run["phases"]
 
