@@ -229,7 +229,7 @@ class Pipeline:
                 centre = _lateral_centre(calibration.pressed_load)
                 if first:
                     self.reps = RepCounter(self.rows, self.cols, self.tempo_s, lateral_centre=centre,
-                                           legs_down_total=calibration.total_load)
+                                           legs_down_load=np.where(frame.alive, calibration.pressed_load, 0.0))
                 events.append(make_event(frame.t, "calibrated", pressed=calibration.pressed,
                                          lumbar_cells=_cells(calibration.lumbar_weights)))
             if self.calibration is None:
@@ -244,7 +244,7 @@ class Pipeline:
             elif event["type"] == "contact" and was_lifted:
                 self.reps.note_liftoff(self.detector.liftoff_t, event["t"])
         events += detector_events
-        events += self.reps.update(frame.t, frame.load)
+        events += self.reps.update(frame.t, frame.load, frame.alive)
         self.contact = None if math.isnan(contact) else contact
         self.zone = self.detector.zone(contact) if self.contact is not None else None
         return events

@@ -72,15 +72,14 @@ class RepCounter:
     """Counts reps and sets from load maps; marks a rep imperfect if a lift-off overlapped it."""
 
     def __init__(self, rows: int, cols: int, tempo_s: float = 3.0, lateral_centre: float | None = None,
-                 legs_down_total: float | None = None) -> None:
+                 legs_down_load: np.ndarray | None = None) -> None:
         """tempo_s: the target descent (s). lateral_centre: the calibrated column coordinate of
-        the centre of pressure. legs_down_total: total load at calibration, legs on the floor."""
+        the centre of pressure. legs_down_load: the load map at calibration, legs on the floor."""
         self.tempo_s = tempo_s
         self._row_index = np.arange(rows, dtype=float)
         self._col_index = np.arange(cols, dtype=float)
         self._cols = cols
         self.lateral_centre = (cols - 1) / 2 if lateral_centre is None else lateral_centre
-        self.legs_down_total = legs_down_total
         self.reps: list[Rep] = []
         self.set_no = 0
         self.in_set = False
@@ -103,7 +102,11 @@ class RepCounter:
         self._history: deque[tuple[float, float, float]] = deque()  # (t, x, total), last HISTORY_S
         self._descent_s = 0.0
         self._returned_t: float | None = None
-        self._rest_total = legs_down_total
+        # The resting load per cell, so a cell masked as dead leaves both sides of the legs-up
+        # comparison at once (a scalar total would keep its share and hide the legs rising).
+        self._rest_load = None if legs_down_load is None else np.array(legs_down_load, dtype=float)
+        self._load = np.zeros((rows, cols))
+        self._alive = np.ones((rows, cols), dtype=bool)
         self._bottom_total = 0.0
         self._top_total = 0.0
         self._lateral_sum = 0.0
@@ -124,7 +127,11 @@ class RepCounter:
         else:
             self._liftoff_spans.append((start_t, end_t if end_t is not None else np.inf))
 
-    def update(self, t: float, load: np.ndarray) -> list[Event]:
+    def update(self, t: float, load: np.ndarray, alive: np.ndarray | None = None) -> list[Event]:
+        """One frame's load map; `alive` marks the cells to trust (dead ones read 0)."""
+        self._load = load
+        if alive is not None:
+            self._alive = alive
         row_load = load.sum(axis=1)
         total = float(row_load.sum())
         if total <= 0:
@@ -213,12 +220,18 @@ class RepCounter:
         level it has at rest, legs on the floor."""
         return self._rest_total is None or total >= LEGS_UP_TOTAL_SHARE * self._rest_total
 
+    @property
+    def _rest_total(self) -> float | None:
+        """The resting total over the cells alive now."""
+        return None if self._rest_load is None else float(self._rest_load[self._alive].sum())
+
     def _follow_rest_total(self, t: float) -> None:
-        """The resting total follows creep between sets (readings climb for minutes)."""
-        if self._rest_total is None:
-            self._rest_total = self._total
+        """The resting load follows creep between sets (readings climb for minutes)."""
+        if self._rest_load is None:
+            self._rest_load = np.array(self._load, dtype=float)
         elif not self.in_set and self._top_t is None and self._total < REST_BAND * self._rest_total:
-            self._rest_total += (self._total - self._rest_total) * min(self._dt / REST_FOLLOW_S, 1.0)
+            k = min(self._dt / REST_FOLLOW_S, 1.0)
+            self._rest_load += np.where(self._alive, self._load - self._rest_load, 0.0) * k
 
     def _bottom(self, t: float, x: float) -> None:
         if self._top_t is None and self._legs_up(self._extreme_total):

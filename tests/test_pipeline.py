@@ -125,6 +125,21 @@ def test_a_dead_lumbar_cell_is_masked_with_a_warning_and_detection_carries_on():
     assert len(of(events, "liftoff")) == 2
 
 
+@pytest.mark.parametrize("variant, seed", [("variant=single_leg side=left", 121), ("variant=dead_bug", 23),
+                                           ("", 116)])
+def test_every_rep_of_a_set_counts_also_the_first_one_straight_from_lifting_the_legs(variant, seed):
+    """Single-leg and dead-bug sets start straight from lifting the legs (their first rep was
+    missed); seed 116 freezes a pelvis cell mid-set (its masking hid the legs' weight)."""
+    cell = "dead_cell row=3 col=0 kind=frozen\n" if seed == 116 else ""
+    person, events = play(f"person mass_kg=75 seed={seed}\nempty 3\nlie_down 1.5\nrelax 3\npress 4\n{cell}"
+                          f"set reps=8 descent_s=2.5 {variant}\nrest 12\nget_up 1.2\nempty 6\n")
+    reps = of(events, "rep")
+    assert [(r["set"], r["rep"]) for r in reps] == [(1, k) for k in range(1, 9)]
+    true_tops = [r["top"] for r in person.reps]
+    # the first rep's top is a guess (the headmost point since the legs left the floor)
+    assert all(abs(r["top_t"] - top) < 1.5 for r, top in zip(reps[1:], true_tops[1:]))
+
+
 LONG_REST = """
 person mass_kg=75 seed=44
 empty 3
