@@ -19,8 +19,8 @@ from .events import Event, make_event
 SMOOTHING_S = 0.25
 #: A swing must move the CoP at least this many rows to count. Not adaptive on purpose: an arch
 #: inflates its rep's swing, and the next rep must not be held to it. Breathing moves the CoP
-#: a few thousandths of a row; a single-leg rep at least five hundredths.
-MIN_SWING_ROWS = 0.03
+#: a few thousandths of a row; a rep of someone lying 4 cm high only three to four hundredths.
+MIN_SWING_ROWS = 0.025
 #: A rep is complete when the CoP has come back this share of its swing toward the top. Half:
 #: the top a rep returns to is often short of the one it left (the first rep after lifting the
 #: legs starts from an overshoot; creep moves the CoP), and the legs-still-up check after it
