@@ -41,11 +41,13 @@ def test_the_live_stream_carries_them_too(client):
         stream.close()
 
 
-def test_unknown_routes_are_404_a_page_for_people_json_for_the_api(client):
+def test_unknown_routes_are_404_a_page_for_people_json_for_the_api_a_bad_id_400(client):
     page = client.get("/sessions/abc")
     assert page.status_code == 404 and page.mimetype == "text/html"
-    api = client.get("/api/sessions/-3")
-    assert api.status_code == 404 and api.get_json()["error"]
+    for bad in ("-3", "0", "abc", "1.5", "7/reps"):
+        api = client.get(f"/api/sessions/{bad}")
+        assert api.status_code == 400 and api.get_json()["field"] == "session_id", bad
+        assert client.delete(f"/api/sessions/{bad}").status_code == 400
     assert client.get("/api/sessions/99999999999999999999999").status_code == 404
     assert client.delete("/api/sessions/99999999999999999999999").status_code == 404
 

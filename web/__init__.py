@@ -64,8 +64,10 @@ def create_app(config: dict | None = None):
 
 
 class SessionIdConverter(IntegerConverter):
-    """`<id:session_id>`: digits. One beyond SQLite's range becomes 0, an id no session has,
-    so every method answers 404 (a range check here would make werkzeug answer 405)."""
+    """`<id:session_id>`: a whole number from 1. One beyond SQLite's range becomes 0, an id no
+    session has, so every method answers 404 (a range check here would make werkzeug answer 405)."""
+
+    regex = r"[1-9][0-9]*"
 
     def to_python(self, value: str) -> int:
         number = int(value)

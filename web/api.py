@@ -50,6 +50,12 @@ def delete_session(session_id: int):
     return jsonify({"deleted": session_id})
 
 
+@bp.route("/sessions/<path:text>", methods=["GET", "DELETE"])
+def not_a_session_id(text: str):
+    """Anything else after /api/sessions/ (the routes above take the numbers)."""
+    return json_error(400, f"must be a session number (a whole number from 1), not {text!r}", field="session_id")
+
+
 @bp.get("/settings")
 def get_settings():
     return jsonify(get_store().get_settings())

@@ -35,6 +35,7 @@ PIN_PAUSED = {**_error("too many wrong PINs: paused"),
               "headers": {"Retry-After": {"description": "seconds until a PIN is checked again",
                                           "schema": {"type": "integer", "minimum": 1}}}}
 TOO_LARGE = _error("the body is larger than 64 KiB")
+BAD_ID = _error("the session id is not a whole number from 1 (`field` is session_id)")
 DAEMON_DOWN = _error("the mat's daemon is not running or did not answer within a second")
 
 
@@ -77,12 +78,12 @@ def openapi_spec(max_live_clients: int) -> dict:
                 "parameters": [SESSION_ID],
                 "get": {"summary": "one session with its reps, events and contact samples", "tags": ["history"],
                         "responses": {"200": _json(_ref("SessionDetail"), "the session"),
-                                      "404": _error("no such session")}},
+                                      "400": BAD_ID, "404": _error("no such session")}},
                 "delete": {"summary": "delete a session and everything stored with it", "tags": ["history"],
                            "responses": {**_guarded_write(_json(
                                {"type": "object", "required": ["deleted"], "additionalProperties": False,
                                 "properties": {"deleted": {"type": "integer"}}}, "deleted"), with_body=False),
-                               "404": _error("no such session")}},
+                               "400": BAD_ID, "404": _error("no such session")}},
             },
             "/api/settings": {
                 "get": {"summary": "the user's settings", "tags": ["settings"],
