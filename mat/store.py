@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 SETTINGS_DEFAULTS = {"floor": 0.5, "tempo_s": 3.0, "sound": True}
 TEMPO_MIN_S, TEMPO_MAX_S = 1.0, 8.0
+#: SQLite's largest rowid: no session has a bigger id (and SQLite cannot be asked for one).
+MAX_SESSION_ID = 2**63 - 1
 
 MIGRATIONS: list[str] = [
     # v1: sessions, reps, events, frames, settings
@@ -204,6 +206,8 @@ class Store:
         return [dict(row) for row in self.db.execute("SELECT * FROM sessions ORDER BY started_at DESC, id DESC")]
 
     def get_session(self, session_id: int) -> dict | None:
+        if not 1 <= session_id <= MAX_SESSION_ID:
+            return None
         row = self.db.execute("SELECT * FROM sessions WHERE id=?", (session_id,)).fetchone()
         return dict(row) if row else None
 
@@ -230,6 +234,8 @@ class Store:
         return t, counts.reshape(-1, rows, cols)
 
     def delete_session(self, session_id: int) -> bool:
+        if not 1 <= session_id <= MAX_SESSION_ID:
+            return False
         return self.db.execute("DELETE FROM sessions WHERE id=?", (session_id,)).rowcount > 0
 
     def export_session_json(self, session_id: int) -> dict | None:

@@ -16,8 +16,6 @@ from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
-#: SQLite's largest rowid: a bigger session id in a URL is a 404, not an overflow.
-MAX_ID = 2**63 - 1
 
 DEFAULT_CONFIG = {
     "DATABASE": os.environ.get("FLATBACK_DATABASE", "/var/lib/flatback/flatback.db"),
@@ -64,14 +62,10 @@ def create_app(config: dict | None = None):
 
 
 class SessionIdConverter(IntegerConverter):
-    """`<id:session_id>`: a whole number from 1. One beyond SQLite's range becomes 0, an id no
-    session has, so every method answers 404 (a range check here would make werkzeug answer 405)."""
+    """`<id:session_id>`: a whole number from 1, however big (the store knows there is no such
+    session; a range check here would make werkzeug answer 405 instead of 404)."""
 
     regex = r"[1-9][0-9]*"
-
-    def to_python(self, value: str) -> int:
-        number = int(value)
-        return number if number <= MAX_ID else 0
 
 
 def get_relay():

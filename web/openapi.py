@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from mat.pin import PIN_PATTERN
 from mat.pipeline import FLOOR_CHOICES
-from mat.store import TEMPO_MAX_S, TEMPO_MIN_S
-
-from . import MAX_ID
+from mat.store import MAX_SESSION_ID, TEMPO_MAX_S, TEMPO_MIN_S
 
 
 def _ref(name: str) -> dict:
@@ -55,7 +53,7 @@ def _command(summary: str) -> dict:
 
 
 SESSION_ID = {"name": "session_id", "in": "path", "required": True,
-              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SESSION_ID}}
 
 
 def openapi_spec(max_live_clients: int) -> dict:
