@@ -14,7 +14,7 @@ from mat.bench import measure_latency
 from mat.live_socket import LiveServer
 from mat.loadbench import PAGES, SSE_CLIENTS, steady_arches
 from web import create_app
-from web.server import make_server
+from web_seed import waitress_in_thread
 
 
 def test_every_page_the_load_generator_requests_exists(client, seeded):
@@ -41,9 +41,6 @@ def test_steady_arches_alert_every_time_with_the_same_latency_through_the_pipeli
 def served(short_dir, seeded):
     app = create_app({"DATABASE": str(seeded[0]), "LIVE_SOCKET": str(short_dir / "mat.sock")})
     daemon = LiveServer(str(short_dir / "mat.sock"))
-    server = make_server(app, host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     stop = threading.Event()
 
     def publish():
@@ -54,16 +51,11 @@ def served(short_dir, seeded):
 
     publisher = threading.Thread(target=publish, daemon=True)
     publisher.start()
-    yield server.effective_port
-    stop.set()
-    publisher.join(timeout=2)
-    app.extensions["live_relay"].close()
+    with waitress_in_thread(app) as server:
+        yield server.effective_port
+        stop.set()
+        publisher.join(timeout=2)
     daemon.close()
-    while server._map:
-        for channel in list(server._map.values()):
-            channel.handle_close()
-    server.task_dispatcher.shutdown()
-    thread.join(timeout=5)
 
 
 def test_load_generator_holds_every_stream_and_reports_its_requests(served):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import socket
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -13,7 +12,8 @@ import pytest
 
 from mat.live_socket import LiveServer
 from web import create_app
-from web.server import SPARE_THREADS, make_server
+from web.server import SPARE_THREADS
+from web_seed import waitress_in_thread
 
 
 @pytest.fixture
@@ -22,17 +22,9 @@ def served():
     app = create_app({"DATABASE": str(workdir / "flatback.db"), "LIVE_SOCKET": str(workdir / "mat.sock"),
                       "MAX_LIVE_CLIENTS": 3})
     daemon = LiveServer(str(workdir / "mat.sock"), max_rate_hz=50)
-    server = make_server(app, host="127.0.0.1", port=0, threads=1)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield app, server, daemon
-    app.extensions["live_relay"].close()
+    with waitress_in_thread(app, threads=1) as server:
+        yield app, server, daemon
     daemon.close()
-    while server._map:
-        for channel in list(server._map.values()):
-            channel.handle_close()
-    server.task_dispatcher.shutdown()
-    thread.join(timeout=5)
     shutil.rmtree(workdir, ignore_errors=True)
 
 

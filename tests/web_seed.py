@@ -1,14 +1,18 @@
-"""Helpers for the web tests: a seeded session in a real SQLite file, and waiting for the
-commands a fake daemon receives. The fixtures that use them are in conftest.py."""
+"""Helpers for the web tests: a seeded session in a real SQLite file, waiting for the commands
+a fake daemon receives, and the app on waitress in a thread. Fixtures are in conftest.py."""
 from __future__ import annotations
 
+import logging
+import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime
 
 import numpy as np
 
 from mat.live_socket import LiveServer
 from mat.store import Store, StoreWriter
+from web.server import make_server
 
 FRAME_HZ = 50
 ROWS, COLS = 4, 4
@@ -53,3 +57,23 @@ def wait_for_commands(server: LiveServer, count: int = 1, timeout_s: float = 5.0
         commands += server.poll_commands()
         time.sleep(0.01)
     return commands
+
+
+@contextmanager
+def waitress_in_thread(app, threads: int = 8):
+    """The app on waitress at 127.0.0.1:<free port> (`.effective_port`), in a thread. On exit
+    the open event streams end and every connection closes, as webtest's StopableWSGIServer
+    stops waitress."""
+    server = make_server(app, host="127.0.0.1", port=0, threads=threads)
+    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        app.extensions["live_relay"].close()
+        logging.getLogger("waitress").setLevel(logging.FATAL)
+        while server._map:
+            for channel in list(server._map.values()):
+                channel.handle_close()
+        server.task_dispatcher.shutdown()
+        thread.join(timeout=5)

@@ -3,12 +3,10 @@ mat.live_socket.LiveServer publishing scripted states), a seeded store, and Debi
 driven by Playwright's sync API at a phone's viewport."""
 from __future__ import annotations
 
-import logging
 import math
 import os
 import shutil
 import tempfile
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,7 +17,7 @@ import pytest
 from mat.live_socket import LiveServer
 from mat.store import Store, StoreWriter
 from web import create_app
-from web.server import make_server
+from web_seed import waitress_in_thread
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -157,17 +155,8 @@ def fake_daemon(workdir):
 def site(seeded, workdir, fake_daemon):
     """The app on waitress at 127.0.0.1:<free port>, in a thread; yields its base URL."""
     app = create_app({"DATABASE": str(seeded[0]), "LIVE_SOCKET": str(workdir / "mat.sock"), "SECRET_KEY": "test"})
-    server = make_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    app.extensions["live_relay"].close()  # ends the open event streams
-    logging.getLogger("waitress").setLevel(logging.FATAL)
-    while server._map:  # as webtest's StopableWSGIServer stops waitress
-        for channel in list(server._map.values()):
-            channel.handle_close()
-    server.task_dispatcher.shutdown()
-    thread.join(timeout=5)
+    with waitress_in_thread(app) as server:
+        yield f"http://127.0.0.1:{server.effective_port}"
 
 
 @pytest.fixture

@@ -1,13 +1,12 @@
 """End to end in a real browser: the real daemon on emulated chips with a simulated person who
 arches, the web server, and chromium. Nothing is faked between the pressure cells and the page."""
-import threading
 import time
 
 import pytest
 
 from emulated_daemon import start_emulated_daemon
 from web import create_app
-from web.server import make_server
+from web_seed import waitress_in_thread
 
 ARCHING = """
 person mass_kg=72 seed=91
@@ -26,17 +25,10 @@ def real_mat(workdir):
     daemon = start_emulated_daemon(workdir, ARCHING)
     app = create_app({"DATABASE": str(workdir / "flatback.db"), "LIVE_SOCKET": str(workdir / "mat.sock"),
                       "SECRET_KEY": "test"})
-    server = make_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}", app
-    app.extensions["live_relay"].close()
+    with waitress_in_thread(app) as server:
+        yield f"http://127.0.0.1:{server.effective_port}", app
     daemon.terminate()
     daemon.wait(timeout=10)
-    while server._map:
-        for channel in list(server._map.values()):
-            channel.handle_close()
-    server.task_dispatcher.shutdown()
 
 
 def test_the_live_page_follows_the_simulated_person_arching_and_the_floor_slider_reaches_the_daemon(real_mat, page):
