@@ -41,8 +41,10 @@ MIN_DESCENT_S = 0.6
 #: Legs are in the air while the total load is above this share of the legs-down total seen at
 #: calibration (their weight goes through the pelvis instead of the heels).
 LEGS_UP_TOTAL_SHARE = 1.08
-#: A rep's return must keep this share of the total it had at the bottom (legs still up).
+#: A rep's return must keep this share of the total it had at the bottom (legs still up),
+#: unless the back arched from this long before the bottom on (s).
 RETURN_TOTAL_SHARE = 0.9
+ARCH_BEFORE_BOTTOM_S = 1.0
 #: The resting total is followed while the total stays within this share of it, slowly (time
 #: constant, s): creep takes minutes, while legs rising over a second or two must stand out.
 REST_BAND = 1.05
@@ -195,7 +197,7 @@ class RepCounter:
                 self._new_phase(t, x)
             if self._bottom_t is not None and not self._counted and self._top_t is not None:
                 amplitude = self._bottom_x - self._top_x
-                if self._total < RETURN_TOTAL_SHARE * self._bottom_total:
+                if self._total < RETURN_TOTAL_SHARE * self._bottom_total and not self._arched_since_bottom():
                     self._returned_t = None  # legs put down: that was the set ending, not a rep
                 elif self._returned_t is None and x <= self._bottom_x - RETURN_SHARE * amplitude:
                     self._returned_t = t
@@ -209,6 +211,11 @@ class RepCounter:
         if self.in_set and t - self._last_activity_t > REST_AFTER_S and swing_stale:
             events += self._end_set(t)
         return events
+
+    def _arched_since_bottom(self) -> bool:
+        """A lift-off around this rep's bottom: the back arched, which also drops the total on
+        a saturating grid; the legs are still up."""
+        return any(end >= self._bottom_t - ARCH_BEFORE_BOTTOM_S for _start, end in self._liftoff_spans)
 
     def _new_phase(self, t: float, x: float) -> None:
         self._extreme_x, self._extreme_total = x, self._total
