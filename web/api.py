@@ -13,9 +13,9 @@ from mat.store import SettingsError
 
 from . import get_relay, json_error
 from .db import get_store
-from .pin import pin_required
 from .live_relay import sse
 from .openapi import openapi_spec
+from .pin import pin_required
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
