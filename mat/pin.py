@@ -37,6 +37,10 @@ class PinError(ValueError):
         self.message = message
 
 
+class PinNeeded(PinError):
+    """A change that needs the PIN, sent without it."""
+
+
 class WrongPin(PinError):
     def __init__(self, tries_left: int, pause_s: float, field: str = "pin") -> None:
         if pause_s > 0:
@@ -90,17 +94,17 @@ class PinLock:
         self.store.set_pin_hash(None)
 
     def check(self, pin, field: str = "pin") -> None:
-        """Nothing when `pin` is right (or no PIN is set); PinLockedOut while paused, else
-        WrongPin. A pause refuses even the right PIN, or guessing would go on."""
+        """Nothing when `pin` is right (or no PIN is set); PinNeeded without one, PinLockedOut
+        while paused, else WrongPin. A pause refuses even the right PIN, or guessing would go on."""
         with _checking:
             row = self.store.get_pin()
             if row is None:
                 return
+            if not isinstance(pin, str) or not pin:
+                raise PinNeeded("this mat has a PIN: enter it to make changes", field)
             wait_s = row["locked_until"] - self.now()
             if wait_s > 0:
                 raise PinLockedOut(wait_s, field)
-            if not isinstance(pin, str) or not pin:
-                raise PinError("the PIN is needed for this change", field)
             try:
                 _hasher.verify(row["hash"], pin)
             except (VerificationError, InvalidHashError):

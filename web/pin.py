@@ -12,7 +12,7 @@ import time
 
 from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
 
-from mat.pin import PinError, PinLock, PinLockedOut, WrongPin, validate_pin
+from mat.pin import PinError, PinLock, PinLockedOut, PinNeeded, WrongPin, validate_pin
 
 from . import json_error
 from .db import get_store
@@ -20,28 +20,20 @@ from .db import get_store
 bp = Blueprint("pin", __name__)
 
 
-class PinNeeded(PinError):
-    """A change that needs the PIN, sent without it by a browser that is not unlocked."""
-
-
 def pin_lock() -> PinLock:
     return PinLock(get_store())
 
 
-def unlocked_for_s(lock: PinLock) -> float:
-    """Seconds this browser stays unlocked (0: locked). Unlocks under an older PIN do not count."""
-    if session.get("pin_generation") != lock.generation:
+def _unlocked_for_s(pin_row: dict | None) -> float:
+    """Seconds this browser stays unlocked (0: locked, or no PIN). Unlocks under an older PIN
+    (`pin_row` is the store's) do not count."""
+    if pin_row is None or session.get("pin_generation") != pin_row["changed_at"]:
         return 0.0
     return max(0.0, float(session.get("unlocked_until", 0.0)) - time.time())
 
 
-def is_unlocked(lock: PinLock | None = None) -> bool:
-    lock = lock or pin_lock()
-    return not lock.is_set or unlocked_for_s(lock) > 0
-
-
 def unlock(lock: PinLock, pin, field: str = "pin") -> None:
-    """Check `pin` (PinError if wrong or paused) and unlock this browser for PIN_UNLOCK_S."""
+    """Check `pin` (PinError if missing, wrong or paused) and unlock this browser for PIN_UNLOCK_S."""
     lock.check(pin, field)
     _grant(lock)
 
@@ -49,12 +41,8 @@ def unlock(lock: PinLock, pin, field: str = "pin") -> None:
 def require_pin(pin=None, field: str = "pin") -> None:
     """Return when the change may go ahead: no PIN set, this browser unlocked, or `pin` (from
     the form) right, which also unlocks it. Otherwise PinError, and nothing has changed."""
-    lock = pin_lock()
-    if is_unlocked(lock):
-        return
-    if pin is None or pin == "":
-        raise PinNeeded("this mat has a PIN: enter it to make changes", field)
-    unlock(lock, pin, field)
+    if not _status()["unlocked"]:
+        unlock(pin_lock(), pin, field)
 
 
 def pin_required(view):
@@ -102,9 +90,11 @@ def _grant(lock: PinLock) -> None:
 
 
 def _status() -> dict:
-    lock = pin_lock()
-    remaining = unlocked_for_s(lock) if lock.is_set else 0.0
-    return {"set": lock.is_set, "unlocked": not lock.is_set or remaining > 0, "unlocked_for_s": int(remaining)}
+    """Is a PIN set, and is this browser unlocked: from one read of the PIN's row."""
+    pin_row = get_store().get_pin()
+    remaining = _unlocked_for_s(pin_row)
+    return {"set": pin_row is not None, "unlocked": pin_row is None or remaining > 0,
+            "unlocked_for_s": int(remaining)}
 
 
 def _set_pin(new_pin, field: str) -> None:
