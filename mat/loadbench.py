@@ -79,19 +79,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_for_port(port: int, timeout_s: float = 20.0, process: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the web server exited with status {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the web server did not start")
-
-
 class _Conductor(threading.Thread):
     """Runs the phases on the system clock while the loop runs on the main thread: starts and
     stops the web server and the load generator, and notes each phase's window and arches."""
@@ -165,16 +152,17 @@ class _Conductor(threading.Thread):
                 "load_generator": _cpu_s(self._load.pid) if self._load else 0.0, "machine": _machine_busy_s()}
 
     def _start_web(self) -> None:
+        from .service import wait_for_port
+
         self._port = _free_port()
         env = dict(os.environ, FLATBACK_STATE_DIR=str(self.state_dir), FLATBACK_SOCKET=str(self.sock_path))
         self._web_log = open(self.state_dir / "web.log", "ab")
         self._web = subprocess.Popen(self._nice(WEB_NICE) + [sys.executable, "-m", "mat.cli", "web", "--host",
                                                              "127.0.0.1", "--port", str(self._port)],
                                      env=env, stdout=self._web_log, stderr=self._web_log)
-        try:
-            _wait_for_port(self._port, process=self._web)
-        except RuntimeError as error:
-            raise RuntimeError(f"{error}: {self._web_log_tail()}") from None
+        if not wait_for_port("127.0.0.1", self._port, timeout_s=20.0, processes=(self._web,)):
+            why = "did not start" if self._web.poll() is None else f"exited with status {self._web.returncode}"
+            raise RuntimeError(f"the web server {why}: {self._web_log_tail()}")
 
     def _start_load(self) -> int:
         """Start the browsers and the page load; the number of streams open when ready."""

@@ -167,7 +167,7 @@ def run_demo(config, host: str = "127.0.0.1", port: int = 8080) -> int:
     daemon = subprocess.Popen(mat + ["run", "--emulated"], env=env)
     web = subprocess.Popen(mat + ["web", "--host", host, "--port", str(port)], env=env)
     try:
-        if not _wait_for_port(host, port, timeout_s=20, processes=(daemon, web)):
+        if not wait_for_port(host, port, timeout_s=20, processes=(daemon, web)):
             print("mat demo: the web server did not start", file=sys.stderr)
             return 1
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
@@ -189,7 +189,9 @@ def run_demo(config, host: str = "127.0.0.1", port: int = 8080) -> int:
                 process.kill()
 
 
-def _wait_for_port(host: str, port: int, timeout_s: float, processes) -> bool:
+def wait_for_port(host: str, port: int, timeout_s: float, processes) -> bool:
+    """True once `host:port` takes connections; False after `timeout_s`, or at once when one of
+    `processes` (the ones that should be listening) has exited."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in processes):
