@@ -13,6 +13,7 @@ from .events import Event
 _ONE_SHOTS = {
     "present": "chirp",
     "calibrated": "rising_chirp",
+    "calibration_problem": "fault",
     "fast_descent": "double_chirp",
     "chip_offline": "fault",
     "dead_cell": "fault",

@@ -1,45 +1,65 @@
 """Automatic calibration: the user's pressed pressure map, and where their lumbar spine lies.
 
-After lying down the user relaxes a moment, then presses the small of the back flat and holds
-it (the "tension check"). Pressing fills the lumbar trough: the cells under the lumbar spine
-gain far more load than the rest. So the lumbar cells are found from the calibration itself,
-as the cells that gained most between the relaxed map and the pressed hold, wherever the person
-lies, however big they are. Creep raises every cell alike; the gain is taken relative to the
-median cell's gain so that creep alone never looks like a press.
+People start a session in many ways: some press the small of the back flat the moment they lie
+down, some lie relaxed for half a minute first, some hold 2–3 s, some press twice, some never
+press clearly, and they lie a few centimetres high, low or to one side. So nothing here waits
+for one sequence. Every steady stretch of lying still (legs on the floor) is a candidate:
+
+- the first one calibrates at once, so the back is guarded from the first rep;
+- a later one in which the lumbar cells clearly gained against the sacrum is a press: it
+  becomes the calibration, and the cells that gained most are the lumbar footprint.
+
+Cells differ in gain by up to several times between strips, so load shares between rows say
+little about anatomy. Everything here compares each cell with itself (ratios), which no gain
+spread can distort, and creep (every loaded cell climbing alike) is taken out by comparing each
+cell's ratio with the median cell's. Without a press the footprint comes from anatomy: the
+upper half of the grid, whose top edge lies at the lowest ribs, is over the lumbar spine for
+anyone lying within a few centimetres of centre; the bottom row (the sacrum, which carries the
+legs' weight) never is.
+
+What "1.0" means is settled later by the lumbar contact model (detector.LumbarContact): the
+back is glued at the top of every rep, so a calibration taken on relaxed lying is rescaled
+there.
 """
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-#: The calibration hold: how long the pressed map must stay steady (s).
-HOLD_S = 3.0
 #: Maps are sampled at this interval for steadiness checks (s): 10 Hz is plenty for a hold.
 SAMPLE_INTERVAL_S = 0.1
-#: The relaxed reference is the first steady second after the body arrives (s).
-RELAXED_S = 1.0
-#: Steady: each row's mean load changes by at most this fraction between the hold's first and
-#: last second (creep alone adds ~5 % over such a span), and wobbles at most this much.
-STEADY_DRIFT = 0.15
-STEADY_WOBBLE = 0.10
-#: A press: some cells gain at least this much more than the median cell, relative to relaxed.
-PRESS_GAIN = 0.25
-#: Without a visible press, the steady map is taken anyway after this long (s), lumbar cells then
-#: chosen by anatomy (the rows above the pelvis, which carries the most load).
-UNPRESSED_FALLBACK_S = 10.0
+#: Lying down takes a moment: nothing before this is a candidate (s after the body arrived).
+SETTLE_S = 1.0
+#: A candidate: this long without the rows' load moving (s). Shorter than the ~3 s hold the
+#: user is asked for, so that a 2–3 s hold still counts.
+STEADY_S = 2.0
+#: Steady: each row's mean load changes by at most this fraction between the window's first and
+#: last third (creep alone adds a few per cent), and wobbles at most this much.
+STEADY_DRIFT = 0.12
+STEADY_WOBBLE = 0.08
+#: A press: the most-gaining upper row gains this much more (log ratio, ~ +20 %) than the
+#: sacrum row, against the least pressed steady stretch seen so far.
+PRESS_LOG_GAIN = 0.18
+#: A cell belongs to a press's footprint when its gain is at least this share of the largest.
+FOOTPRINT_SHARE = 0.4
+#: Legs lifted put their weight through the pelvis: a stretch whose total is this much above
+#: the first calibration's is legs held up, not lying still (fraction).
+LEGS_UP_TOTAL = 1.10
+#: Nothing steady for this long after the body arrived: say so (s).
+NO_STEADY_AFTER_S = 20.0
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """The pressed baseline of one user in one session.
+    """The baseline of one user in one session.
 
-    pressed_load: mean load map over the hold's last second (load units per cell).
+    pressed_load: mean load map over the steady stretch (load units per cell).
     lumbar_weights: per-cell weights summing to 1, the lumbar spine's footprint on the grid.
-    lumbar_load: Σ weights · pressed_load, what lumbar contact 1.0 means.
+    lumbar_load: Σ weights · pressed_load.
     total_load: Σ pressed_load over live cells.
-    pressed: whether a press was seen (False: the anatomical fallback).
+    pressed: whether a press was seen (False: relaxed lying, footprint from anatomy).
     """
 
     t: float
@@ -51,58 +71,102 @@ class Calibration:
 
 
 class Calibrator:
-    """Watches the first minute on the mat and produces a `Calibration` from a steady hold."""
+    """Watches the body on the mat and produces a `Calibration` from each steady stretch that
+    improves on the last: the first one, then a press."""
 
     def __init__(self) -> None:
         self.reset()
 
-    def reset(self) -> None:
-        """A new person: forget everything, the relaxed reference too."""
-        self.relaxed: np.ndarray | None = None
+    def reset(self, t: float | None = None) -> None:
+        """A new person: forget everything."""
+        self._arrived_t = t
+        self._least_pressed: np.ndarray | None = None
+        self.current: Calibration | None = None
+        self.problem: str | None = None  # why the mat cannot calibrate yet, for page and sound
         self.rearm()
 
     def rearm(self) -> None:
-        """Recalibrate: wait for the next steady pressed hold, against the same relaxed map."""
+        """Recalibrate: the next steady stretch becomes the baseline, pressed or not."""
         self._samples: deque[tuple[float, np.ndarray]] = deque()
         self._last_sample_t = -np.inf
-        self._steady_since: float | None = None
-        self.holding = False  # a steady hold is under way: the page says "calibrating"
+        self._forced = self.current is not None
+        self.holding = False  # a steady stretch is under way: the page says "calibrating"
 
     def observe(self, t: float, load: np.ndarray, alive: np.ndarray) -> Calibration | None:
-        """Feed one frame's load map; returns a Calibration when the hold is complete."""
+        """Feed one frame's load map; returns a Calibration when a steady stretch improves on
+        the current one (the first, a press, or the next one after `rearm`)."""
+        if self._arrived_t is None:
+            self._arrived_t = t
         if t - self._last_sample_t < SAMPLE_INTERVAL_S:
             return None
         self._last_sample_t = t
-        self._samples.append((t, load.copy()))
-        while self._samples and t - self._samples[0][0] > HOLD_S + 1e-9:
+        self._samples.append((t, np.where(alive, load, 0.0)))
+        while t - self._samples[0][0] > STEADY_S + 1e-9:
             self._samples.popleft()
+        window = np.array([m for _, m in self._samples])
+        steady = (t - self._arrived_t >= SETTLE_S + STEADY_S
+                  and self._samples[-1][0] - self._samples[0][0] >= STEADY_S - 1.5 * SAMPLE_INTERVAL_S
+                  and _steady(window))
+        self.holding = steady
+        if not steady:
+            if self.current is None and t - self._arrived_t > NO_STEADY_AFTER_S:
+                self.problem = "not_still"
+            return None
+        candidate = window.mean(axis=0)
+        if self.current is not None and not self._forced and self._legs_up(candidate, alive):
+            return None
+        return self._consider(t, candidate, alive)
 
-        window = self._window(HOLD_S)
-        steady_long = window is not None and _steady(window)
-        if self.relaxed is None:
-            short = self._window(RELAXED_S)
-            if short is not None and _steady(short):
-                self.relaxed = np.mean(short, axis=0)
-            return None
-        if not steady_long:
-            self._steady_since = None
-            self.holding = False
-            return None
-        self._steady_since = self._steady_since if self._steady_since is not None else t
-        pressed_map = np.mean(window[-int(round(1 / SAMPLE_INTERVAL_S)):], axis=0)
-        weights = _press_weights(self.relaxed, pressed_map, alive)
-        self.holding = weights is not None
-        if weights is not None:
-            return _calibration(t, pressed_map, weights, alive, pressed=True)
-        if t - self._steady_since >= UNPRESSED_FALLBACK_S:
-            return _calibration(t, pressed_map, _anatomical_weights(pressed_map, alive), alive, pressed=False)
-        return None
+    def _legs_up(self, candidate: np.ndarray, alive: np.ndarray) -> bool:
+        base = float(np.sum(self.current.pressed_load[alive]))
+        return base > 0 and float(np.sum(candidate[alive])) > LEGS_UP_TOTAL * base
 
-    def _window(self, span_s: float) -> np.ndarray | None:
-        if not self._samples or self._samples[-1][0] - self._samples[0][0] < span_s - SAMPLE_INTERVAL_S * 1.5:
+    def _consider(self, t: float, candidate: np.ndarray, alive: np.ndarray) -> Calibration | None:
+        loaded = alive & (candidate > 0.02 * max(float(candidate[alive].max(initial=0.0)), 1e-12))
+        if loaded.sum() < 3:
+            self.problem = "no_body"
             return None
-        t_end = self._samples[-1][0]
-        return np.array([m for (ts, m) in self._samples if t_end - ts <= span_s + 1e-9])
+        if self._least_pressed is None:
+            self._least_pressed = candidate
+        gain = _relative_log_gain(self._least_pressed, candidate, loaded)
+        press = _press_strength(gain)
+        if press < 0:  # less pressed than anything so far: the new relaxed reference
+            self._least_pressed = candidate
+            gain, press = np.zeros_like(gain), 0.0
+            if self.current is not None and not self.current.pressed and not self._forced:
+                return self._revealed_press(t, candidate, loaded)
+        pressed = press >= PRESS_LOG_GAIN
+        if self.current is not None and not self._forced:
+            if not pressed:
+                return None
+            if self.current.pressed and self._press_vs_current(candidate, loaded) < PRESS_LOG_GAIN / 2:
+                return None  # the same press, held on: keep the calibration it already gave
+        weights = _press_weights(gain, loaded) if pressed else _anatomical_weights(loaded)
+        if weights is None:
+            self.problem = "no_lumbar_cells"
+            return None
+        self._forced = False
+        self.problem = None
+        self._samples.clear()  # the next candidate is a new stretch, not this one held on
+        self.current = _calibration(t, candidate, weights, alive, pressed)
+        return self.current
+
+    def _revealed_press(self, t: float, relaxed: np.ndarray, loaded: np.ndarray) -> Calibration | None:
+        """Someone who pressed the moment they lay down and relaxed after: their first stretch
+        was the press. Keep its map, and take the footprint from what relaxing gave up."""
+        gain = _relative_log_gain(relaxed, self.current.pressed_load, loaded)
+        if _press_strength(gain) < PRESS_LOG_GAIN:
+            return None
+        weights = _press_weights(gain, loaded)
+        if weights is None:
+            return None
+        first = self.current
+        self.current = replace(first, t=t, lumbar_weights=weights, pressed=True,
+                               lumbar_load=float(np.sum(weights * first.pressed_load)))
+        return self.current
+
+    def _press_vs_current(self, candidate: np.ndarray, loaded: np.ndarray) -> float:
+        return _press_strength(_relative_log_gain(self.current.pressed_load, candidate, loaded))
 
 
 def _steady(window: np.ndarray) -> bool:
@@ -117,39 +181,45 @@ def _steady(window: np.ndarray) -> bool:
     return bool(drift.max() <= STEADY_DRIFT and wobble.max() <= STEADY_WOBBLE)
 
 
-def _press_weights(relaxed: np.ndarray, pressed: np.ndarray, alive: np.ndarray) -> np.ndarray | None:
-    """Weights on the cells that gained clearly more than the median cell, or None (no press)."""
-    loaded = alive & (relaxed > 0.05 * relaxed[alive].max()) if alive.any() else alive
-    if loaded.sum() < 3:
+def _relative_log_gain(before: np.ndarray, after: np.ndarray, loaded: np.ndarray) -> np.ndarray:
+    """Each loaded cell's log gain from `before` to `after`, less the median cell's (creep)."""
+    gain = np.zeros_like(after)
+    ok = loaded & (before > 0) & (after > 0)
+    if ok.sum() < 3:
+        return gain
+    gain[ok] = np.log(after[ok] / before[ok])
+    gain[ok] -= float(np.median(gain[ok]))
+    return gain
+
+
+def _press_strength(gain: np.ndarray) -> float:
+    """How much the most-gaining row above the sacrum gained against the sacrum row (log).
+    A press loads the lumbar cells against the sacrum; relaxing does the opposite."""
+    rows = gain.mean(axis=1)
+    return float(rows[:-1].max() - rows[-1])
+
+
+def _press_weights(gain: np.ndarray, loaded: np.ndarray) -> np.ndarray | None:
+    """The cells above the sacrum row that gained most in the press."""
+    candidates = loaded.copy()
+    candidates[-1, :] = False
+    positive = np.where(candidates, np.maximum(gain - float(np.median(gain[loaded])), 0.0), 0.0)
+    if positive.max() <= 0:
         return None
-    gain = np.zeros_like(pressed)
-    gain[loaded] = pressed[loaded] / relaxed[loaded]
-    common = float(np.median(gain[loaded]))
-    # Cells that gained beyond the common (creep, breathing) gain, and cells that were nearly
-    # empty when relaxed and now carry clear load: both are the trough filling.
-    pressed_cells = alive & (
-        (loaded & (gain > common * (1 + PRESS_GAIN))) | (~loaded & (pressed > 0.2 * pressed[alive].max()))
-    )
-    if not pressed_cells.any():
-        return None
-    # The whole load of a pressed cell counts, not only its gain: all of it can lift away.
-    weights = np.where(pressed_cells, pressed, 0.0)
-    if weights.sum() <= 0:
-        return None
+    weights = np.where(positive >= FOOTPRINT_SHARE * positive.max(), 1.0, 0.0)
     return weights / weights.sum()
 
 
-def _anatomical_weights(pressed: np.ndarray, alive: np.ndarray) -> np.ndarray:
-    """Fallback footprint: the two rows above the most loaded row (the pelvis)."""
-    row_load = np.where(alive, pressed, 0.0).sum(axis=1)
-    pelvis = int(np.argmax(row_load))
-    rows = [r for r in (pelvis - 1, pelvis - 2) if r >= 0] or [max(pelvis - 1, 0)]
-    weights = np.zeros_like(pressed)
-    for r in rows:
-        weights[r] = np.where(alive[r], pressed[r], 0.0)
+def _anatomical_weights(loaded: np.ndarray) -> np.ndarray | None:
+    """No press seen: the upper half of the grid, over the lumbar spine for anyone lying within
+    a few centimetres of centre."""
+    rows = loaded.shape[0]
+    weights = np.zeros(loaded.shape)
+    weights[: max(rows // 2, 1)] = 1.0
+    weights = np.where(loaded, weights, 0.0)
     if weights.sum() <= 0:
-        weights = np.where(alive, pressed, 0.0)
-    return weights / max(weights.sum(), 1e-12)
+        return None
+    return weights / weights.sum()
 
 
 def _calibration(t: float, pressed_map: np.ndarray, weights: np.ndarray, alive: np.ndarray, pressed: bool) -> Calibration:

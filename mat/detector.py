@@ -1,12 +1,21 @@
 """Lumbar contact and the lift-off detector: the part of Flatback that must never be wrong.
 
-Lumbar contact = load under the lumbar footprint now / load there at calibration, so 1.0 is
-"pressed as at calibration". Cells creep (their reading climbs for minutes under a constant
-load), so the pressed level is followed while the back is glued down, and frozen the moment
-contact sinks, so that a slow arch can never be absorbed into the baseline.
+Lumbar contact is how much load the lumbar footprint carries now against what it carries when
+the back is glued flat: 1.0 = glued, 0.0 = no load. Each lumbar cell is compared with itself
+(its reading now over its reading at calibration), so gains that differ by several times
+between cells weigh nothing; the footprint's cells are then averaged.
+
+What "glued" reads drifts: cells creep (their reading climbs for minutes under a constant load,
+and the climb restarts whenever a cell is unloaded and loaded again, as in every arch), and a
+calibration taken on relaxed lying is below the glued level. The back is glued at the top of
+every rep, so the glued level is followed from above: up within seconds whenever the back
+presses harder than the current level, down only to the highest level of the last several
+seconds (which always holds a rep's top, never only the arch that followed it), and not at all
+while the back is lifted.
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,11 +23,17 @@ import numpy as np
 from .calibration import Calibration
 from .events import Event, make_event
 
-#: The baseline follows upward creep within seconds and downward drift slowly (time constants, s).
-BASELINE_UP_S = 6.0
-BASELINE_DOWN_S = 60.0
-#: Only follow while the back is clearly down (contact above this, fraction).
-FOLLOW_ABOVE = 0.8
+#: The glued level follows a back pressed harder within seconds (time constant, s).
+GLUED_UP_S = 2.0
+#: ...and follows down to the highest level of the last GLUED_WINDOW_S (time constant, s). The
+#: window is longer than a descent plus an arch held at the bottom, so a rep's top is in it.
+GLUED_DOWN_S = 4.0
+GLUED_WINDOW_S = 8.0
+#: The glued level never falls below this share of the calibration: no drift is that large.
+GLUED_MIN = 0.5
+#: The glued level is followed on contact smoothed this much (time constant, s): breathing and
+#: noise must not push it, a press held for a second must.
+GLUED_SMOOTHING_S = 0.3
 #: Contact is lightly smoothed against per-frame noise (time constant, s): adds ~10 ms of lag.
 SMOOTHING_S = 0.012
 #: Below the floor this long before the alert fires (s): one more frame's worth of evidence.
@@ -34,40 +49,59 @@ BODY_LEAVING_TOTAL = 0.9
 
 
 class LumbarContact:
-    """Turns load maps into lumbar contact (fraction of the calibrated lumbar load)."""
+    """Turns load maps into lumbar contact (fraction of the glued lumbar load)."""
 
     def __init__(self, calibration: Calibration) -> None:
         self.calibration = calibration
         self.weights = calibration.lumbar_weights
-        self.baseline = calibration.lumbar_load
+        # Per-cell reference; a cell that read nothing at calibration cannot be compared.
+        self._reference = np.where(calibration.pressed_load > 0, calibration.pressed_load, np.inf)
+        self.glued = 1.0  # the glued level, on the scale of the calibration (1.0 = as then)
         self._smoothed: float | None = None
+        self._slow: float | None = None
         self._last_t: float | None = None
+        self._recent: deque[tuple[float, float]] = deque()  # (t, slow level), decreasing levels
+        self._was_frozen = False
 
-    def update(self, t: float, load: np.ndarray, alive: np.ndarray) -> float:
-        """Contact for this frame. Dead or offline cells drop out of both sides of the ratio."""
+    def update(self, t: float, load: np.ndarray, alive: np.ndarray, frozen: bool = False) -> float:
+        """Contact for this frame. Dead or offline cells drop out of the average. `frozen`: the
+        back is lifted, so the glued level must not move."""
         weights = self.weights if alive.all() else np.where(alive, self.weights, 0.0)
         live_share = float(weights.sum())
         if live_share <= 1e-9:
             return float("nan")  # the whole lumbar footprint is gone: no honest answer
-        lumbar = float(np.dot(weights.ravel(), load.ravel())) / live_share
+        level = float(np.sum(weights * (load / self._reference))) / live_share
         dt = 0.0 if self._last_t is None else max(t - self._last_t, 0.0)
         self._last_t = t
-        raw = lumbar / self.baseline
         if self._smoothed is None:
-            self._smoothed = raw
+            self._smoothed = self._slow = level
         else:
-            k = min(dt / SMOOTHING_S, 1.0) if SMOOTHING_S > 0 else 1.0
-            self._smoothed += (raw - self._smoothed) * k
-        self._follow_baseline(lumbar, self._smoothed, dt)
-        return self._smoothed
+            self._smoothed += (level - self._smoothed) * min(dt / SMOOTHING_S, 1.0)
+            self._slow += (level - self._slow) * min(dt / GLUED_SMOOTHING_S, 1.0)
+        self._follow_glued(t, dt, frozen)
+        return self._smoothed / self.glued
 
-    def _follow_baseline(self, lumbar: float, contact: float, dt: float) -> None:
-        if contact < FOLLOW_ABOVE or dt <= 0:
+    def _follow_glued(self, t: float, dt: float, frozen: bool) -> None:
+        if frozen or dt <= 0:
+            self._was_frozen = frozen
             return
-        tau = BASELINE_UP_S if lumbar > self.baseline else BASELINE_DOWN_S
-        # Never follow downward below 0.85 of calibration: a slow sag is a sag, not drift.
-        target = max(lumbar, 0.85 * self.calibration.lumbar_load)
-        self.baseline += (target - self.baseline) * min(dt / tau, 1.0)
+        if self._was_frozen:
+            # The back is down again after a lift-off: its cells restart their creep from
+            # lower readings, so what came before the arch no longer says what glued reads.
+            self._recent.clear()
+            self._was_frozen = False
+        slow = self._slow
+        while self._recent and self._recent[-1][1] <= slow:
+            self._recent.pop()
+        self._recent.append((t, slow))
+        while t - self._recent[0][0] > GLUED_WINDOW_S:
+            self._recent.popleft()
+        highest = self._recent[0][1]
+        if slow > self.glued:
+            self.glued += (slow - self.glued) * min(dt / GLUED_UP_S, 1.0)
+        elif highest < self.glued:
+            self.glued += (highest - self.glued) * min(dt / GLUED_DOWN_S, 1.0)
+        self.glued = max(self.glued, GLUED_MIN)
 
 
 @dataclass

@@ -14,6 +14,7 @@ Event = dict[str, Any]
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "present": (),
     "calibrated": ("pressed",),
+    "calibration_problem": ("reason",),
     "liftoff": ("contact",),
     "contact": ("duration_s",),
     "rep": ("perfect", "descent_s", "set", "rep", "balance"),

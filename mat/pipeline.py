@@ -187,7 +187,7 @@ class Pipeline:
     def _start_session(self, t: float) -> list[Event]:
         self.present = True
         self._recalibrating = False
-        self.calibrator.reset()
+        self.calibrator.reset(t)
         self.calibration = None
         self.contact_model = None
         self.detector = LiftOffDetector(self.floor)
@@ -219,22 +219,11 @@ class Pipeline:
 
     def _while_present(self, frame: ConditionedFrame) -> list[Event]:
         events: list[Event] = []
-        if self.calibration is None or self._recalibrating:
-            calibration = self.calibrator.observe(frame.t, frame.load, frame.alive)
-            if calibration is not None:
-                self._recalibrating = False
-                first = self.calibration is None
-                self.calibration = calibration
-                self.contact_model = LumbarContact(calibration)
-                centre = _lateral_centre(calibration.pressed_load)
-                if first:
-                    self.reps = RepCounter(self.rows, self.cols, self.tempo_s, lateral_centre=centre,
-                                           legs_down_load=np.where(frame.alive, calibration.pressed_load, 0.0))
-                events.append(make_event(frame.t, "calibrated", pressed=calibration.pressed,
-                                         lumbar_cells=_cells(calibration.lumbar_weights)))
+        if self._calibrating():
+            events += self._observe_calibration(frame)
             if self.calibration is None:
                 return events
-        contact = self.contact_model.update(frame.t, frame.load, frame.alive)
+        contact = self.contact_model.update(frame.t, frame.load, frame.alive, frozen=self.detector.lifted)
         body_leaving = self._body_leaving(frame)
         was_lifted = self.detector.lifted
         detector_events = self.detector.update(frame.t, contact, body_leaving)
@@ -247,6 +236,33 @@ class Pipeline:
         events += self.reps.update(frame.t, frame.load, frame.alive)
         self.contact = None if math.isnan(contact) else contact
         self.zone = self.detector.zone(contact) if self.contact is not None else None
+        return events
+
+    def _calibrating(self) -> bool:
+        """Calibration is watched until the exercise begins (a press may still come), and after
+        the calibrate command until its stretch is taken."""
+        if self.calibration is None or self._recalibrating:
+            return True
+        return not (self.reps.set_no or self.reps.in_swing or self.detector.liftoffs)
+
+    def _observe_calibration(self, frame: ConditionedFrame) -> list[Event]:
+        problem_before = self.calibrator.problem
+        calibration = self.calibrator.observe(frame.t, frame.load, frame.alive)
+        events: list[Event] = []
+        if self.calibrator.problem is not None and self.calibrator.problem != problem_before:
+            events.append(make_event(frame.t, "calibration_problem", reason=self.calibrator.problem))
+        if calibration is None:
+            return events
+        self._recalibrating = False
+        first = self.calibration is None
+        self.calibration = calibration
+        self.contact_model = LumbarContact(calibration)
+        if first:
+            self.reps = RepCounter(self.rows, self.cols, self.tempo_s,
+                                   lateral_centre=_lateral_centre(calibration.pressed_load),
+                                   legs_down_load=np.where(frame.alive, calibration.pressed_load, 0.0))
+        events.append(make_event(frame.t, "calibrated", pressed=calibration.pressed,
+                                 lumbar_cells=_cells(calibration.lumbar_weights)))
         return events
 
     def _body_leaving(self, frame: ConditionedFrame) -> bool:
