@@ -42,11 +42,15 @@ STEADY_WOBBLE = 0.08
 #: A press: the most-gaining upper row gains this much more (log ratio, ~ +20 %) than the
 #: sacrum row, against the least pressed steady stretch seen so far.
 PRESS_LOG_GAIN = 0.18
-#: A cell belongs to a press's footprint when its gain is at least this share of the largest.
-FOOTPRINT_SHARE = 0.4
+#: The lumbar footprint is this many rows (6 cm each): the lumbar trough and the row above it.
+LUMBAR_ROWS = 2
 #: Legs lifted put their weight through the pelvis: a stretch whose total is this much above
 #: the first calibration's is legs held up, not lying still (fraction).
 LEGS_UP_TOTAL = 1.10
+#: The least pressed moment is judged on the mean of this many samples (0.5 s).
+MOMENT_SAMPLES = 5
+#: A cell with less than this share of the peak cell's load counts as unloaded.
+LOADED_SHARE = 1e-3
 #: Nothing steady for this long after the body arrived: say so (s).
 NO_STEADY_AFTER_S = 20.0
 
@@ -104,6 +108,8 @@ class Calibrator:
         while t - self._samples[0][0] > STEADY_S + 1e-9:
             self._samples.popleft()
         window = np.array([m for _, m in self._samples])
+        if t - self._arrived_t >= SETTLE_S:
+            self._follow_least_pressed(window[-MOMENT_SAMPLES:].mean(axis=0), alive)
         steady = (t - self._arrived_t >= SETTLE_S + STEADY_S
                   and self._samples[-1][0] - self._samples[0][0] >= STEADY_S - 1.5 * SAMPLE_INTERVAL_S
                   and _steady(window))
@@ -117,12 +123,28 @@ class Calibrator:
             return None
         return self._consider(t, candidate, alive)
 
+    def _follow_least_pressed(self, moment: np.ndarray, alive: np.ndarray) -> None:
+        """The least pressed the back has been, still or not: many people relax only a moment,
+        fidgeting, before they press, and that moment is what their press is measured against.
+        Legs lifted load the sacrum and would look "unpressed": their total gives them away."""
+        loaded = _loaded(moment, alive)
+        if loaded.sum() < 3:
+            return
+        reference = self._least_pressed
+        if reference is None:
+            self._least_pressed = moment
+            return
+        if float(np.sum(moment[alive])) > LEGS_UP_TOTAL * float(np.sum(reference[alive])):
+            return
+        if _press_strength(_relative_log_gain(reference, moment, loaded)) < 0:
+            self._least_pressed = moment
+
     def _legs_up(self, candidate: np.ndarray, alive: np.ndarray) -> bool:
         base = float(np.sum(self.current.pressed_load[alive]))
         return base > 0 and float(np.sum(candidate[alive])) > LEGS_UP_TOTAL * base
 
     def _consider(self, t: float, candidate: np.ndarray, alive: np.ndarray) -> Calibration | None:
-        loaded = alive & (candidate > 0.02 * max(float(candidate[alive].max(initial=0.0)), 1e-12))
+        loaded = _loaded(candidate, alive)
         if loaded.sum() < 3:
             self.problem = "no_body"
             return None
@@ -141,7 +163,14 @@ class Calibrator:
                 return None
             if self.current.pressed and self._press_vs_current(candidate, loaded) < PRESS_LOG_GAIN / 2:
                 return None  # the same press, held on: keep the calibration it already gave
-        weights = _press_weights(gain, loaded) if pressed else _anatomical_weights(loaded)
+        import os
+        mode = os.environ.get("FB_FP", "press")
+        if mode == "press":
+            weights = _press_weights(gain, loaded) if pressed else _anatomical_weights(loaded)
+        elif mode == "r01":
+            weights = _anatomical_weights(loaded)
+        elif mode == "r012":
+            w = loaded.astype(float); w[-1] = 0; weights = w / w.sum()
         if weights is None:
             self.problem = "no_lumbar_cells"
             return None
@@ -157,6 +186,9 @@ class Calibrator:
         gain = _relative_log_gain(relaxed, self.current.pressed_load, loaded)
         if _press_strength(gain) < PRESS_LOG_GAIN:
             return None
+        import os
+        if os.environ.get("FB_FP", "press") != "press":
+            return None
         weights = _press_weights(gain, loaded)
         if weights is None:
             return None
@@ -167,6 +199,13 @@ class Calibrator:
 
     def _press_vs_current(self, candidate: np.ndarray, loaded: np.ndarray) -> float:
         return _press_strength(_relative_log_gain(self.current.pressed_load, candidate, loaded))
+
+
+def _loaded(load: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """Cells that carry load. Linearised loads span orders of magnitude between cells (gain
+    spread, raised to 1/exponent), so only a cell with next to nothing is left out."""
+    peak = float(load[alive].max(initial=0.0)) if alive.any() else 0.0
+    return alive & (load > LOADED_SHARE * max(peak, 1e-12))
 
 
 def _steady(window: np.ndarray) -> bool:
@@ -200,22 +239,26 @@ def _press_strength(gain: np.ndarray) -> float:
 
 
 def _press_weights(gain: np.ndarray, loaded: np.ndarray) -> np.ndarray | None:
-    """The cells above the sacrum row that gained most in the press."""
-    candidates = loaded.copy()
-    candidates[-1, :] = False
-    positive = np.where(candidates, np.maximum(gain - float(np.median(gain[loaded])), 0.0), 0.0)
-    if positive.max() <= 0:
-        return None
-    weights = np.where(positive >= FOOTPRINT_SHARE * positive.max(), 1.0, 0.0)
-    return weights / weights.sum()
+    """The lumbar footprint placed by the press: pressing fills the lumbar trough, so the row
+    that gained most (above the sacrum row) is the trough, and the lumbar spine is that row and
+    the one above it, toward the ribs."""
+    trough = int(np.argmax(gain.mean(axis=1)[:-1]))
+    return _rows_weights(loaded, max(trough - 1, 0))
 
 
 def _anatomical_weights(loaded: np.ndarray) -> np.ndarray | None:
-    """No press seen: the upper half of the grid, over the lumbar spine for anyone lying within
-    a few centimetres of centre."""
+    """No press seen: the trough lies about 9 cm below the lowest ribs, the grid's top edge, so
+    for anyone lying within a few centimetres of centre the lumbar spine is the top two rows."""
+    return _rows_weights(loaded, 0)
+
+
+def _rows_weights(loaded: np.ndarray, first_row: int) -> np.ndarray | None:
+    """Equal weights on the loaded cells of LUMBAR_ROWS rows from `first_row` (each cell is
+    compared with itself, so equal weights do not favour a high-gain strip)."""
     rows = loaded.shape[0]
+    first_row = min(first_row, max(rows - LUMBAR_ROWS, 0))
     weights = np.zeros(loaded.shape)
-    weights[: max(rows // 2, 1)] = 1.0
+    weights[first_row:first_row + LUMBAR_ROWS] = 1.0
     weights = np.where(loaded, weights, 0.0)
     if weights.sum() <= 0:
         return None

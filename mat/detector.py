@@ -43,9 +43,9 @@ RECOVER_MARGIN = 0.05
 RECOVER_HOLD_S = 0.10
 #: The warning zone: from floor + this down to the floor, beeps get faster (fraction).
 WARNING_BAND = 0.20
-#: An arch keeps the body on the mat: the load off the lumbar cells falling below this share of
-#: its recent level means the person is getting up, which is not a lift-off (fraction).
-BODY_LEAVING_TOTAL = 0.9
+#: An arch keeps the body on the mat: every row falling below this share of its calibrated load
+#: means the person is getting up, which is not a lift-off (fraction).
+BODY_LEAVING_SHARE = 0.5
 
 
 class LumbarContact:
@@ -161,14 +161,16 @@ class LiftOffDetector:
             if self._above_since is None:
                 self._above_since = t
             if t - self._above_since >= RECOVER_HOLD_S - 1e-9 or body_leaving:
-                return [self.end(self._above_since)]
+                return [self.end(t, lifted_until=self._above_since)]
         else:
             self._above_since = None
         return []
 
-    def end(self, t: float) -> Event:
-        """The back is down again (or the session ends while lifted)."""
-        duration = t - (self.liftoff_t if self.liftoff_t is not None else t)
+    def end(self, t: float, lifted_until: float | None = None) -> Event:
+        """The back is down again (or the session ends while lifted: then the lift-off lasted
+        until `lifted_until`, when the body left)."""
+        until = t if lifted_until is None else lifted_until
+        duration = until - (self.liftoff_t if self.liftoff_t is not None else until)
         self.lifted = False
         self._below_since = None
         self._above_since = None

@@ -17,7 +17,7 @@ from hardware.materials import rail_counts
 
 from .calibration import Calibration, Calibrator
 from .conditioning import CellConditioner, ConditionedFrame
-from .detector import BODY_LEAVING_TOTAL, LiftOffDetector, LumbarContact, Zone
+from .detector import BODY_LEAVING_SHARE, LiftOffDetector, LumbarContact, Zone
 from .events import Event, make_event
 from .reps import RepCounter
 
@@ -27,9 +27,6 @@ PRESENT_COUNTS_PER_CELL = 900
 ABSENT_COUNTS_PER_CELL = 450
 PRESENT_AFTER_S = 0.5
 ABSENT_AFTER_S = 4.0
-
-#: How slowly the load off the lumbar cells is followed, to tell getting up from an arch (s).
-OUTSIDE_LEVEL_S = 3.0
 
 FLOOR_MIN, FLOOR_MAX, FLOOR_STEP = 0.20, 0.90, 0.05
 #: The floors a user can choose, exactly as JSON and the settings form write them.
@@ -100,9 +97,6 @@ class Pipeline:
         self._recalibrating = False
         self._paused = False  # after the stop command: no new session until the mat empties
         self._last: ConditionedFrame | None = None
-        self._outside_level: float | None = None
-        self._outside_t: float | None = None
-        self._pelvis_row = rows - 1
         self.t = 0.0
 
     # -- commands -------------------------------------------------------------------------
@@ -195,16 +189,18 @@ class Pipeline:
         self.tally = SessionTally(t)
         self.contact = None
         self.zone = None
-        self._outside_level = None
         return [make_event(t, "present")]
 
     def _end_session(self, t: float, absent_t: float | None = None) -> list[Event]:
+        # Every event is stamped now, when the mat judged the body gone (events leave in time
+        # order); `left_t` says when the load actually went.
+        left_t = absent_t if absent_t is not None else t
         events: list[Event] = []
         if self.detector.lifted:
-            events.append(self.detector.end(absent_t if absent_t is not None else t))
+            events.append(self.detector.end(t, lifted_until=left_t))
         if self.reps is not None:
             events += self.reps.finish(t)
-        events.append(make_event(absent_t if absent_t is not None else t, "absent"))
+        events.append(make_event(t, "absent", left_t=round(left_t, 6)))
         tally = self.tally
         for event in events:
             tally.count(event)
@@ -231,7 +227,7 @@ class Pipeline:
             if event["type"] == "liftoff":
                 self.reps.note_liftoff(self.detector.liftoff_t, None)
             elif event["type"] == "contact" and was_lifted:
-                self.reps.note_liftoff(self.detector.liftoff_t, event["t"])
+                self.reps.note_liftoff(self.detector.liftoff_t, self.detector.liftoff_t + event["duration_s"])
         events += detector_events
         events += self.reps.update(frame.t, frame.load, frame.alive)
         self.contact = None if math.isnan(contact) else contact
@@ -268,19 +264,16 @@ class Pipeline:
     def _body_leaving(self, frame: ConditionedFrame) -> bool:
         """Is the person getting up (not arching)?
 
-        An arch moves load from the lumbar cells to the sacrum: the pelvis row gains.
-        Getting up empties every cell, the pelvis row with them. So compare the pelvis row
-        (the last row, over the sacrum by design) with its own recent level. Not "the most
-        loaded row": under a heavy person the pelvis cells saturate and stop looking heaviest."""
-        outside = float(np.sum(frame.load[self._pelvis_row][frame.alive[self._pelvis_row]]))
-        dt = frame.t - self._outside_t if self._outside_t is not None else 0.0
-        self._outside_t = frame.t
-        if self._outside_level is None:
-            self._outside_level = outside
-        leaving = outside < BODY_LEAVING_TOTAL * self._outside_level
-        if not leaving:  # follow slowly, so a fall within a second or two stands out
-            self._outside_level += (outside - self._outside_level) * min(dt / OUTSIDE_LEVEL_S, 1.0)
-        return leaving
+        An arch moves load from the lumbar cells toward the pelvis: some row keeps or gains
+        load (for someone lying low, the pelvis may be below the grid and the total falls by
+        half, but the rows above the lumbar spine keep theirs). Getting up empties every row.
+        So the body is leaving when no row holds even a share of its calibrated load."""
+        pressed = np.where(frame.alive, self.calibration.pressed_load, 0.0).sum(axis=1)
+        now = np.where(frame.alive, frame.load, 0.0).sum(axis=1)
+        rows = pressed > 0
+        if not rows.any():
+            return False
+        return bool(np.max(now[rows] / pressed[rows]) < BODY_LEAVING_SHARE)
 
     # -- live state -----------------------------------------------------------------------
     @property
