@@ -79,6 +79,11 @@ class LumbarContact:
             self._smoothed += (level - self._smoothed) * min(dt / SMOOTHING_S, 1.0)
             self._slow += (level - self._slow) * min(dt / GLUED_SMOOTHING_S, 1.0)
         self._follow_glued(t, dt, frozen)
+        if frozen:
+            # Lifted: the arch unloaded the lumbar cells and their creep restarts from scratch,
+            # so when the back comes down they read as at calibration, not as the crept level
+            # before the arch. Judge the return against the lower of the two.
+            return self._smoothed / min(self.glued, 1.0)
         return self._smoothed / self.glued
 
     def _follow_glued(self, t: float, dt: float, frozen: bool) -> None:
@@ -87,8 +92,10 @@ class LumbarContact:
             return
         if self._was_frozen:
             # The back is down again after a lift-off: its cells restart their creep from
-            # lower readings, so what came before the arch no longer says what glued reads.
+            # their calibrated readings, so what came before the arch no longer says what
+            # glued reads; the level follows the creep up again from there.
             self._recent.clear()
+            self.glued = min(self.glued, 1.0)
             self._was_frozen = False
         slow = self._slow
         while self._recent and self._recent[-1][1] <= slow:
