@@ -44,9 +44,10 @@ STEADY_WOBBLE = 0.08
 PRESS_LOG_GAIN = 0.18
 #: The lumbar footprint is this many rows (6 cm each): the lumbar trough and the row above it.
 LUMBAR_ROWS = 2
-#: Legs lifted put their weight through the pelvis: a stretch whose total is this much above
-#: the first calibration's is legs held up, not lying still (fraction).
-LEGS_UP_TOTAL = 1.10
+#: Legs lifted put their weight through the pelvis: the sacrum row gains this much (log ratio,
+#: ~ +25 %) against the rows above, while those keep at least this share of their load.
+LEGS_UP_LOG_GAIN = 0.22
+LEGS_UP_ABOVE_KEPT = 0.92
 #: The least pressed moment is judged on the mean of this many samples (0.5 s).
 MOMENT_SAMPLES = 5
 #: A cell with less than this share of the peak cell's load counts as unloaded.
@@ -119,7 +120,7 @@ class Calibrator:
                 self.problem = "not_still"
             return None
         candidate = window.mean(axis=0)
-        if self.current is not None and not self._forced and self._legs_up(candidate, alive):
+        if self._least_pressed is not None and _legs_lifted(self._least_pressed, candidate, _loaded(candidate, alive)):
             return None
         return self._consider(t, candidate, alive)
 
@@ -134,14 +135,11 @@ class Calibrator:
         if reference is None:
             self._least_pressed = moment
             return
-        if float(np.sum(moment[alive])) > LEGS_UP_TOTAL * float(np.sum(reference[alive])):
+        if _legs_lifted(reference, moment, loaded) or (
+                self.current is not None and _legs_lifted(self.current.pressed_load, moment, loaded)):
             return
         if _press_strength(_relative_log_gain(reference, moment, loaded)) < 0:
             self._least_pressed = moment
-
-    def _legs_up(self, candidate: np.ndarray, alive: np.ndarray) -> bool:
-        base = float(np.sum(self.current.pressed_load[alive]))
-        return base > 0 and float(np.sum(candidate[alive])) > LEGS_UP_TOTAL * base
 
     def _consider(self, t: float, candidate: np.ndarray, alive: np.ndarray) -> Calibration | None:
         loaded = _loaded(candidate, alive)
@@ -155,10 +153,10 @@ class Calibrator:
         if press < 0:  # less pressed than anything so far: the new relaxed reference
             self._least_pressed = candidate
             gain, press = np.zeros_like(gain), 0.0
-            if self.current is not None and not self.current.pressed and not self._forced:
-                return self._revealed_press(t, candidate, loaded)
         pressed = press >= PRESS_LOG_GAIN
         if self.current is not None and not self._forced:
+            if not self.current.pressed and not pressed:
+                return self._revealed_press(t, candidate, loaded)
             if not pressed:
                 return None
             if self.current.pressed and self._press_vs_current(candidate, loaded) < PRESS_LOG_GAIN / 2:
@@ -183,6 +181,8 @@ class Calibrator:
     def _revealed_press(self, t: float, relaxed: np.ndarray, loaded: np.ndarray) -> Calibration | None:
         """Someone who pressed the moment they lay down and relaxed after: their first stretch
         was the press. Keep its map, and take the footprint from what relaxing gave up."""
+        if _legs_lifted(self.current.pressed_load, relaxed, loaded):
+            return None  # legs held up, not relaxing
         gain = _relative_log_gain(relaxed, self.current.pressed_load, loaded)
         if _press_strength(gain) < PRESS_LOG_GAIN:
             return None
@@ -218,6 +218,18 @@ def _steady(window: np.ndarray) -> bool:
     drift = np.abs(last - first) / scale
     wobble = rows.std(axis=0) / scale
     return bool(drift.max() <= STEADY_DRIFT and wobble.max() <= STEADY_WOBBLE)
+
+
+def _legs_lifted(before: np.ndarray, after: np.ndarray, loaded: np.ndarray) -> bool:
+    """Legs lifted put their weight through the pelvis: the sacrum row gains against the rows
+    above it, which keep their load (creep only adds). Relaxing after a press also shifts load
+    toward the sacrum, but by taking it off the rows above."""
+    def row_ratio(rows) -> float:
+        cells = loaded[rows] & (before[rows] > 0)
+        return float(after[rows][cells].sum() / before[rows][cells].sum()) if cells.any() else 1.0
+
+    above, sacrum = row_ratio(slice(0, -1)), row_ratio(slice(-1, None))
+    return above >= LEGS_UP_ABOVE_KEPT and np.log(sacrum / above) > LEGS_UP_LOG_GAIN
 
 
 def _relative_log_gain(before: np.ndarray, after: np.ndarray, loaded: np.ndarray) -> np.ndarray:
