@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -29,41 +30,142 @@ DEMO = _session(
     "set reps=6 variant=bent_knee descent_s=1.5\nrest 10\n",
 )
 
-SUITE: dict[str, str] = {
-    "clean_75kg": _session("mass_kg=75 seed=1", "set reps=10\nrest 20\nset reps=10\n"),
-    "light_45kg": _session("mass_kg=45 seed=2", "set reps=8 arch_reps=4\nrest 15\nset reps=8\n"),
-    "heavy_120kg": _session("mass_kg=120 seed=3", "set reps=8 arch_reps=2,6\nrest 15\nset reps=8\n"),
-    "mid_60kg_arches": _session("mass_kg=60 seed=4", "set reps=10 arch_reps=3,6,9 arch_depth=0.25\n"),
-    "mid_100kg_slow_arches": _session("mass_kg=100 seed=5",
-                                      "set reps=10 arch_reps=2,8 arch_kind=slow arch_depth=0.35\n"),
-    "off_centre_left": _session("mass_kg=80 offset_x_cm=-3 seed=6", "set reps=10 arch_reps=5\n"),
-    "off_centre_right": _session("mass_kg=70 offset_x_cm=3 seed=7", "set reps=10 arch_reps=7\n"),
-    "lying_high": _session("mass_kg=75 offset_y_cm=4 seed=8", "set reps=10 arch_reps=4\n"),
-    "lying_low": _session("mass_kg=75 offset_y_cm=-4 seed=9", "set reps=10 arch_reps=6\n"),
-    "noisy": _session("mass_kg=75 noise=0.025 seed=10", "set reps=10 arch_reps=3,8\n"),
-    "fsr_grid": _session("mass_kg=75 material=fsr seed=12", "set reps=10 arch_reps=5\n"),
-    "strong_creep": _session("mass_kg=85 creep=0.12 drift=0.05 seed=13",
-                             "set reps=10 arch_reps=9\nrest 30\nset reps=10 arch_reps=4\n"),
-    "dead_lumbar_cell": _session("mass_kg=75 seed=14", "dead_cell row=1 col=1 kind=zero\nset reps=10 arch_reps=6\n"),
-    "dead_rail_cell": _session("mass_kg=75 seed=15", "dead_cell row=2 col=3 kind=rail\nset reps=10 arch_reps=3\n"),
-    "frozen_cell": _session("mass_kg=75 seed=16", "dead_cell row=3 col=0 kind=frozen\nset reps=10 arch_reps=7\n"),
-    "fast_descents": _session("mass_kg=75 seed=17", "set reps=10 descent_s=1.0 ascent_s=1.0 arch_reps=5\n"),
-    "near_misses": _session("mass_kg=75 seed=18", "set reps=10 near_miss_reps=2,4,6,8\n"),
-    "disturbances": _session("mass_kg=75 seed=19",
-                             "set reps=6\nrest 5\ncough\nrest 5\narms 3\nresettle\nrest 8\nset reps=6 arch_reps=3\n"),
-    "bent_knee": _session("mass_kg=75 seed=20", "set reps=12 variant=bent_knee descent_s=2.5 arch_reps=6\n"),
-    "single_leg_left": _session("mass_kg=75 seed=21", "set reps=8 variant=single_leg side=left\nrest 10\n"
-                                "set reps=8 variant=single_leg side=right arch_reps=4\n"),
-    "alternating": _session("mass_kg=75 seed=22", "set reps=12 variant=alternating descent_s=2 arch_reps=5\n"),
-    "dead_bug": _session("mass_kg=65 seed=23", "set reps=12 variant=dead_bug descent_s=2 near_miss_reps=6\n"),
-    "two_people": _session("mass_kg=55 seed=24", "set reps=8 arch_reps=3\n")
-    + _session("mass_kg=95 offset_x_cm=2 seed=25", "set reps=8 arch_reps=6\n"),
-    "long_clean_10min": _session("mass_kg=78 seed=26", "".join(
-        "set reps=12 descent_s=3.5 ascent_s=2.5\nrest 40\n" for _ in range(5))),
-    "long_arches_10min": _session("mass_kg=68 seed=27", "".join(
-        f"set reps=12 arch_reps={i + 2},{i + 8} arch_kind={'slow' if i % 2 else 'sharp'}\nrest 40\n"
-        for i in range(5))),
-}
+SUITE_SEED = 2024
+
+#: How people start a session (DESIGN.md 1): every one of them appears in a drawn suite.
+CHOREOGRAPHIES = ("settle_then_press", "press_at_once", "long_relax", "short_hold", "press_twice", "never_press")
+VARIANTS = ("straight", "bent_knee", "single_leg", "alternating", "dead_bug")
+FAULTS = ("none", "none", "dead_zero", "dead_rail", "dead_frozen", "dead_dying", "high_noise", "none")
+ARCH_KINDS = ("sharp", "slow", "pop", "held")
+
+
+def _r(rng, lo: float, hi: float, digits: int = 1) -> float:
+    return round(float(rng.uniform(lo, hi)), digits)
+
+
+def _choreography(rng, kind: str) -> str:
+    """The start of a session, from lying down to the moment the legs first go up."""
+    lie = f"lie_down {_r(rng, 1.2, 2.8)}\n"
+    if kind == "settle_then_press":
+        return lie + f"relax {_r(rng, 2, 6)}\npress {_r(rng, 3.5, 5.5)}\n"
+    if kind == "press_at_once":
+        return lie + f"press {_r(rng, 3.5, 5.5)}\n"
+    if kind == "long_relax":  # up to ~30 s relaxed, with small adjustments, then the press
+        parts, total = [], _r(rng, 10, 30)
+        for _ in range(int(rng.integers(1, 4))):
+            parts.append(f"relax {_r(rng, 2.5, max(2.6, total / 2))}\nfidget {_r(rng, 0.8, 2.0)}\n")
+        return lie + "".join(parts) + f"relax {_r(rng, 2, 6)}\npress {_r(rng, 3.5, 5.5)}\n"
+    if kind == "short_hold":  # 2–3 s only, then straight into the first set
+        return lie + f"relax {_r(rng, 1.5, 5)}\npress {_r(rng, 2.0, 3.0)}\n"
+    if kind == "press_twice":
+        return lie + (f"relax {_r(rng, 2, 5)}\npress {_r(rng, 2.5, 3.0)}\nrelax {_r(rng, 1.5, 3.5)}\n"
+                      f"press {_r(rng, 3.5, 5.0)}\n")
+    if kind == "never_press":  # relaxed lying (a steady stretch first), then the legs go up
+        steady = f"relax {_r(rng, 4, 12)}\n"
+        extra = f"fidget {_r(rng, 0.8, 1.8)}\nrelax {_r(rng, 2, 8)}\n" if rng.random() < 0.5 else ""
+        return lie + steady + extra
+    raise ValueError(f"unknown choreography {kind!r}")
+
+
+def _set_line(rng, variant: str, reps: int, style: str) -> str:
+    """One set: tempo, arches (by kind), near misses, fatigue, bouncing."""
+    if style == "fast":
+        descent, ascent = _r(rng, 1.0, 1.6, 2), _r(rng, 0.8, 1.3, 2)
+    elif style == "slow":
+        descent, ascent = _r(rng, 4.0, 5.0, 2), _r(rng, 1.8, 2.8, 2)
+    else:
+        descent, ascent = _r(rng, 2.0, 4.0, 2), _r(rng, 1.2, 2.5, 2)
+    words = [f"set reps={reps} variant={variant} descent_s={descent} ascent_s={ascent}",
+             f"pause_s={_r(rng, 0.2, 0.8, 2)} top_pause_s={_r(rng, 0.3, 1.0, 2)} tempo_jitter={_r(rng, 0.04, 0.12, 2)}"]
+    if variant == "single_leg":
+        words.append(f"side={rng.choice(['left', 'right'])}")
+    if style == "fast":
+        words.append(f"bounce={_r(rng, 0.1, 0.4, 2)}")
+    arches: set[int] = set()
+    roll = rng.random()
+    if style == "fatigue" or roll < 0.25:  # the last 2–3 reps arch, descents speed up
+        arches = set(range(reps - int(rng.integers(1, 3)), reps + 1))
+        words.append(f"speedup={_r(rng, 0.2, 0.45, 2)}")
+    elif roll < 0.75:
+        arches = set(int(x) for x in rng.choice(np.arange(1, reps + 1), size=int(rng.integers(1, 4)), replace=False))
+    if arches:
+        words.append(f"arch_reps={','.join(str(x) for x in sorted(arches))} arch_kind={rng.choice(ARCH_KINDS)}")
+    near = [x for x in range(1, reps + 1) if x not in arches and rng.random() < 0.15]
+    if near:
+        words.append(f"near_miss_reps={','.join(str(x) for x in near)}")
+    return " ".join(words) + "\n"
+
+
+def _rest(rng, fault_line: str = "") -> str:
+    """A rest between sets, with a disturbance or a re-press now and then."""
+    parts = [f"rest {_r(rng, 5, 20)}\n"]
+    for step in ("cough\n", f"arms {_r(rng, 1.5, 6)}\n", f"resettle dy_cm={_r(rng, -1.5, 1.5)}\n",
+                 f"shift {_r(rng, 1, 2)} dx_cm={_r(rng, -2, 2)}\n"):
+        if rng.random() < 0.2:
+            parts.append(step + f"rest {_r(rng, 2, 8)}\n")
+    if fault_line:
+        parts.append(fault_line + f"rest {_r(rng, 2, 6)}\n")
+    if rng.random() < 0.3:  # a re-press before the next set
+        parts.append(f"press {_r(rng, 2, 4)}\nrest {_r(rng, 1, 4)}\n")
+    return "".join(parts)
+
+
+def draw_scenario(rng, choreography: str, variant: str, fault: str, material: str, people: int = 1) -> str:
+    """One scenario text: a mat, one or two people, their sessions, a recording's frame timing."""
+    hum = _r(rng, 0.5, 4.0, 2)
+    noise = _r(rng, 0.005, 0.02, 3)
+    adc = _r(rng, 1, 6)
+    if fault == "high_noise":
+        noise, adc, hum = _r(rng, 0.04, 0.07, 3), _r(rng, 15, 30), _r(rng, 4, 8, 2)
+    text = (f"mat material={material} noise={noise} spread={_r(rng, 0.1, 0.3, 2)} "
+            f"strip_spread={_r(rng, 0.2, 0.6, 2)} creep={_r(rng, 0.07, 0.12, 3)} drift={_r(rng, 0.01, 0.05, 3)} "
+            f"unloaded={_r(rng, 0.5, 2.0, 2)} hum_mv={hum} mains_hz={rng.choice([50, 60])} adc_noise={adc} "
+            f"seed={int(rng.integers(1, 10**6))}\n"
+            f"recording fps={int(rng.integers(50, 121))} jitter={_r(rng, 0.02, 0.12, 3)} drop={_r(rng, 0.0, 0.01, 4)}\n")
+    for k in range(people):
+        placed = rng.random() < 0.6
+        dx, dy = (_r(rng, -4, 4), _r(rng, -4, 4)) if placed else (0.0, 0.0)
+        text += (f"person mass_kg={int(rng.integers(45, 121))} offset_x_cm={dx} offset_y_cm={dy} "
+                 f"seed={int(rng.integers(1, 10**6))}\nempty {_r(rng, 1, 4)}\n")
+        text += _choreography(rng, choreography if k == 0 else str(rng.choice(CHOREOGRAPHIES)))
+        sets = int(rng.integers(2, 5)) if people == 1 else 2
+        style = str(rng.choice(["normal", "normal", "fast", "slow", "fatigue"]))
+        dead = ""
+        if fault.startswith("dead_") and k == 0:
+            row, col = int(rng.integers(0, 4)) if rng.random() < 0.3 else int(rng.integers(1, 3)), int(rng.integers(0, 4))
+            dead = f"dead_cell row={row} col={col} kind={fault[5:]} fade_s={_r(rng, 3, 20)}\n"
+            if fault != "dead_dying" and rng.random() < 0.5:
+                text, dead = text + dead, ""  # dead from the start
+        for s in range(sets):
+            reps = int(rng.integers(6, 13)) if style != "slow" else int(rng.integers(5, 9))
+            set_variant = variant if s == 0 else str(rng.choice(VARIANTS))
+            text += _set_line(rng, set_variant, reps, style)
+            if s < sets - 1:
+                text += _rest(rng, dead)
+                dead = ""
+        text += f"rest {_r(rng, 2, 6)}\nget_up {_r(rng, 1.0, 2.5)}\nempty {_r(rng, 4, 10)}\n"
+    return text
+
+
+def draw_suite(seed: int, n: int) -> dict[str, str]:
+    """N scenario texts drawn from a seed. Every choreography, variant, fault and both materials
+    come round in turn (so any n ≥ 8 covers them); bodies, placement, tempo, arches, near misses,
+    disturbances, sensor quirks and frame timing are drawn."""
+    rng = np.random.default_rng(seed)
+    suite: dict[str, str] = {}
+    for i in range(n):
+        choreography = CHOREOGRAPHIES[i % len(CHOREOGRAPHIES)]
+        variant = VARIANTS[i % len(VARIANTS)]
+        fault = FAULTS[i % len(FAULTS)]
+        material = "fsr" if i % 4 == 3 else "velostat"
+        people = 2 if i % 9 == 5 else 1
+        name = f"d{i:02d}_{choreography}_{variant}_{fault}_{material}" + ("_two" if people == 2 else "")
+        suite[name] = draw_scenario(rng, choreography, variant, fault, material, people)
+    return suite
+
+
+#: The bench suite: drawn, fixed seed, ~2–5 minutes per scenario.
+SUITE: dict[str, str] = draw_suite(SUITE_SEED, 26)
 
 #: Scenarios with many lift-offs, for measuring alert latency through the whole loop.
 LATENCY_SUITE: dict[str, str] = {
@@ -82,46 +184,90 @@ def scenario_text(name_or_text: str) -> tuple[str, str]:
     return "scenario", name_or_text
 
 
-def write_labelled(name_or_text: str, directory, frame_rate_hz: float = 100.0, jitter: bool = True,
-                   floor: float = 0.5) -> tuple[Path, Path]:
-    """Write NAME.csv (the recording) and NAME.labels.json (the truth) into `directory`."""
+def write_labelled(name_or_text: str, directory, frame_rate_hz: float | None = None, jitter: bool = True,
+                   floor: float = 0.5, drop: float | None = None, name: str | None = None) -> tuple[Path, Path]:
+    """Write NAME.csv (the recording) and NAME.labels.json (the truth) into `directory`.
+
+    Frame rate, jitter and dropped frames come from the scenario's `recording` step (default
+    100 Hz, ±10 % jitter, no drops) unless given here."""
     from hardware.simulated_person import Scenario, SimulatedPerson
 
-    name, text = scenario_text(name_or_text)
+    found, text = scenario_text(name_or_text)
+    name = name or found
     person = SimulatedPerson(Scenario.parse(text))
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     csv_path, labels_path = directory / f"{name}.csv", directory / f"{name}.labels.json"
-    rng = np.random.default_rng(0)
-    spec = person.persons[0][1]
-    with RecordingWriter(csv_path, person.rows, person.cols, gain=person.gain, material=spec.material) as writer:
-        for t in frame_times(person.duration_s, frame_rate_hz, rng if jitter else None):
-            writer.write(t, person.counts(t))
-    labels_path.write_text(json.dumps(person.labels(floor)))
+    rate = frame_rate_hz or person.recording["fps"]
+    spread = person.recording["jitter"] if jitter else 0.0
+    drops = person.recording["drop"] if drop is None else drop
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    times = frame_times(person.duration_s, rate, rng, spread, drops)
+    frames = person.frames(times)
+    with open(csv_path, "w", newline="") as out:
+        # The writer owns the header; the body is formatted in bulk (same format, much faster).
+        RecordingWriter(out, person.rows, person.cols, gain=person.gain, material=person.mat.material,
+                        extra_header={"source": "flatback-sim"}).close()
+        rows = frames.reshape(len(times), -1).tolist()
+        out.write("".join(f"{t:.6f}," + ",".join(map(str, row)) + "\n" for t, row in zip(times, rows)))
+    labels = person.labels(floor)
+    labels["sim"]["fps"] = rate
+    labels["sim"]["recording"] = {"fps": rate, "jitter": spread, "drop": drops, "frames": len(times)}
+    labels_path.write_text(json.dumps(labels))
     return csv_path, labels_path
 
 
-def frame_times(duration_s: float, frame_rate_hz: float, rng=None) -> list[float]:
-    """Frame times as a real loop produces them: nominal interval, ±10 % jitter, µs resolution."""
+def write_suite(directory, suite: dict[str, str] | None = None, floor: float = 0.5, jobs: int | None = None) -> list[Path]:
+    """Write every scenario of a suite (default SUITE) as a labelled recording, in parallel."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    suite = SUITE if suite is None else suite
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    names = list(suite)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        done = list(pool.map(_write_one, [(name, suite[name], str(directory), floor) for name in names]))
+    return done
+
+
+def _write_one(job) -> Path:
+    name, text, directory, floor = job
+    return write_labelled(text, directory, floor=floor, name=name)[0]
+
+
+def frame_times(duration_s: float, frame_rate_hz: float, rng=None, jitter: float = 0.1, drop: float = 0.0) -> list[float]:
+    """Frame times as a real loop produces them: the nominal interval ± `jitter` (a share of
+    it), frames dropped with probability `drop` (now and then a burst of them, as when the
+    SD card stalls), µs resolution."""
     dt = 1.0 / frame_rate_hz
-    times, t = [], 0.0
-    while t < duration_s:
-        times.append(round(t, 6))
-        t += dt * (1 + (0.2 * (rng.random() - 0.5) if rng is not None else 0.0))
-    return times
+    n = int(duration_s * frame_rate_hz * 1.3) + 10
+    steps = np.full(n, dt)
+    if rng is not None:
+        steps *= 1 + 2 * jitter * (rng.random(n) - 0.5)
+        if drop:
+            dropped = rng.random(n) < drop
+            burst = np.where(rng.random(n) < 0.1, rng.integers(3, 16, n), 1)
+            steps += dt * burst * dropped
+    times = np.round(np.concatenate([[0.0], np.cumsum(steps)]), 6)
+    return times[times < duration_s].tolist()
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
-        print("usage: python -m mat.scenarios OUTDIR [NAME ...]", file=sys.stderr)
+        print("usage: python -m mat.scenarios OUTDIR [NAME ...]   (default: the whole SUITE)\n"
+              "       python -m mat.scenarios OUTDIR --draw SEED N", file=sys.stderr)
         return 2
-    names = argv[1:] or list(SUITE)
-    for name in names:
-        csv_path, _ = write_labelled(name, argv[0])
-        print(csv_path)
+    if len(argv) == 4 and argv[1] == "--draw":
+        paths = write_suite(argv[0], draw_suite(int(argv[2]), int(argv[3])))
+    elif len(argv) > 1:
+        paths = write_suite(argv[0], {name: scenario_text(name)[1] for name in argv[1:]})
+    else:
+        paths = write_suite(argv[0])
+    for path in paths:
+        print(path)
     return 0
 
 
 if __name__ == "__main__":
     sys.exit(main())
+
