@@ -103,6 +103,12 @@ class CellConditioner:
         self.offline_rows = now
         return events
 
+    def _dead_kind_map(self) -> np.ndarray:
+        kinds = np.full((self.rows, self.cols), "", dtype=object)
+        for (r, c), kind in self.dead_kind.items():
+            kinds[r, c] = kind
+        return kinds
+
     def _track_dead_cells(self, t: float, counts: np.ndarray, loaded: bool) -> list[Event]:
         """A cell is dead when it sits at the rail, reads zero beside loaded neighbours, or
         does not move at all while a body lies on it, for longer than DEAD_AFTER_S."""
@@ -140,6 +146,8 @@ class CellConditioner:
             self.dead_kind[(int(r), int(c))] = str(fault[r, c])
             events.append(make_event(t, "dead_cell", row=int(r), col=int(c), kind=str(fault[r, c])))
         recovers = self.dead & ~faulty & (t - self._ok_since >= ALIVE_AFTER_S)
+        if not loaded:  # a frozen cell can only show it moves again under a body
+            recovers &= self._dead_kind_map() != "frozen"
         for r, c in zip(*np.nonzero(recovers)):
             self.dead[r, c] = False
             self.dead_kind.pop((int(r), int(c)), None)

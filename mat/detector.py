@@ -34,6 +34,9 @@ GLUED_MIN = 0.5
 #: The glued level is followed on contact smoothed this much (time constant, s): breathing and
 #: noise must not push it, a press held for a second must.
 GLUED_SMOOTHING_S = 0.3
+#: While lifted, the back has come down once the level has climbed back this share of the way
+#: from its lowest toward the glued level.
+CAME_DOWN_SHARE = 0.5
 #: Contact is lightly smoothed against per-frame noise (time constant, s): adds ~10 ms of lag.
 SMOOTHING_S = 0.012
 #: Below the floor this long before the alert fires (s): one more frame's worth of evidence.
@@ -62,6 +65,8 @@ class LumbarContact:
         self._last_t: float | None = None
         self._recent: deque[tuple[float, float]] = deque()  # (t, slow level), decreasing levels
         self._was_frozen = False
+        self._lowest = 0.0
+        self._creep_restarted = False
 
     def update(self, t: float, load: np.ndarray, alive: np.ndarray, frozen: bool = False) -> float:
         """Contact for this frame. Dead or offline cells drop out of the average. `frozen`: the
@@ -80,22 +85,31 @@ class LumbarContact:
             self._slow += (level - self._slow) * min(dt / GLUED_SMOOTHING_S, 1.0)
         self._follow_glued(t, dt, frozen)
         if frozen:
-            # Lifted: the arch unloaded the lumbar cells and their creep restarts from scratch,
-            # so when the back comes down they read as at calibration, not as the crept level
-            # before the arch. Judge the return against the lower of the two.
-            return self._smoothed / min(self.glued, 1.0)
+            return self._smoothed / self._reference_while_lifted()
         return self._smoothed / self.glued
 
+    def _reference_while_lifted(self) -> float:
+        """What glued reads while the back is lifted. An arch unloads the lumbar cells and their
+        creep restarts, so a back that comes down reads as at calibration, not as the crept
+        level before the arch: once the level has climbed back most of the way from its lowest
+        (the back has clearly come down), judge it against the lower of the two."""
+        self._lowest = min(self._lowest, self._smoothed)
+        came_down = self._smoothed - self._lowest >= CAME_DOWN_SHARE * (self.glued - self._lowest)
+        self._creep_restarted = self._creep_restarted or came_down
+        return min(self.glued, 1.0) if self._creep_restarted else self.glued
+
     def _follow_glued(self, t: float, dt: float, frozen: bool) -> None:
+        if frozen and not self._was_frozen:
+            self._lowest, self._creep_restarted = self._smoothed, False
         if frozen or dt <= 0:
             self._was_frozen = frozen
             return
         if self._was_frozen:
-            # The back is down again after a lift-off: its cells restart their creep from
-            # their calibrated readings, so what came before the arch no longer says what
-            # glued reads; the level follows the creep up again from there.
+            # The back is down again after a lift-off: what came before the arch no longer says
+            # what glued reads; the level follows the creep up again from where it restarted.
             self._recent.clear()
-            self.glued = min(self.glued, 1.0)
+            if self._creep_restarted:
+                self.glued = min(self.glued, 1.0)
             self._was_frozen = False
         slow = self._slow
         while self._recent and self._recent[-1][1] <= slow:
