@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     bench = sub.add_parser("bench", help="measure the DESIGN.md section 7 figures on this machine")
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--quick", action="store_true", help="fewer scenarios and shorter runs")
+    bench.add_argument("--recordings", metavar="DIR",
+                       help="labelled recordings (NAME.csv + NAME.labels.json) for the second detection suite "
+                       "(default ../shared/recordings/external beside the project, skipped when absent)")
+    bench.add_argument("--floors", metavar="F", type=float, nargs="+", default=[0.5, 0.7],
+                       help="floors to judge detection at (default 0.5 0.7)")
+    bench.add_argument("--jobs", type=int, help="processes replaying recordings (default: one per CPU)")
     bench.add_argument("--load", action="store_true", help="also measure latency while browsers watch")
     bench.add_argument("--equal-priority", action="store_true",
                        help="with --load: run the web server at the loop's priority, not below it as the "
@@ -76,8 +82,12 @@ def _dispatch(args) -> int:
     if args.command == "bench":
         from .bench import print_bench
 
+        if any(not 0.0 < floor < 1.0 for floor in args.floors) or (args.jobs is not None and args.jobs < 1):
+            print("mat bench: --floors must lie between 0 and 1, --jobs must be at least 1", file=sys.stderr)
+            return 2
         return print_bench(as_json=args.json, quick=args.quick, with_load=args.load,
-                           deployment_priorities=not args.equal_priority)
+                           deployment_priorities=not args.equal_priority, recordings=args.recordings,
+                           floors=args.floors, jobs=args.jobs)
 
     from .config import ConfigError, load_config
 
