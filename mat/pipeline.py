@@ -220,7 +220,8 @@ class Pipeline:
             if self.calibration is None:
                 return events
         contact = self.contact_model.update(frame.t, frame.load, frame.alive, frozen=self.detector.lifted)
-        body_leaving = self._body_leaving(frame)
+        # Only a low contact needs telling apart from getting up (and this is per frame).
+        body_leaving = (self.detector.lifted or contact < self.floor) and self._body_leaving(frame)
         was_lifted = self.detector.lifted
         detector_events = self.detector.update(frame.t, contact, body_leaving)
         for event in detector_events:
