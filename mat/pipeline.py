@@ -307,6 +307,8 @@ class Pipeline:
             "perfect_reps": tally.perfect_reps if tally else 0,
             "liftoffs": tally.liftoffs if tally else 0,
             "set": self.reps.set_no if (self.reps and tally) else 0,
+            "calibration": None if self.calibration is None else ("pressed" if self.calibration.pressed else "relaxed"),
+            "calibration_problem": self.calibrator.problem if self.present else None,
             "dead_cells": [list(rc) for rc in sorted(self.conditioner.dead_kind)],
             "offline_chips": sorted(self.conditioner.offline_rows),
             "tempo_s": self.tempo_s,

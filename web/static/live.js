@@ -4,12 +4,18 @@
   // What each state means to someone lying on the floor: a word and what to do.
   const STATES = {
     empty: ["Empty", "Lie down on the mat"],
-    waiting: ["Waiting", "Press your lower back flat and hold"],
+    waiting: ["Waiting", "Lie still, then press your lower back flat and hold"],
     calibrating: ["Calibrating", "Hold it… keep the back pressed"],
     resting: ["Resting", "Ready · back flat"],
     exercising: ["Exercising", "Back glued · keep going"],
     lifted: ["Lifted", "Press your back down!"],
     offline: ["Mat offline", "The mat's daemon is not answering: retrying…"],
+  };
+  // Why the mat cannot calibrate yet (the pipeline's calibration_problem), and what helps.
+  const CALIBRATION_PROBLEMS = {
+    not_still: "Can't calibrate yet: lie still with your legs on the floor for 3 seconds, then press your lower back flat.",
+    no_body: "Can't calibrate: the mat feels too little load. Lie with the pad under your lower back.",
+    no_lumbar_cells: "Can't find your lower back on the mat: lie with the pad's top edge at your lowest ribs.",
   };
   const $ = (id) => document.getElementById(id);
   const heatmap = $("heatmap");
@@ -51,6 +57,8 @@
     if (!daemonUp) items.push("The mat's daemon is not answering. Is it running? Retrying…");
     for (const row of state.offline_chips || []) items.push(`The chip for row ${row} is not answering: check its cable.`);
     for (const [r, c] of state.dead_cells || []) items.push(`Cell row ${r}, column ${c} looks dead: it is left out.`);
+    const problem = CALIBRATION_PROBLEMS[state.calibration_problem];
+    if (problem) items.push(problem);
     const box = $("warnings");
     box.hidden = items.length === 0;
     box.replaceChildren(...items.map((text) => Object.assign(document.createElement("p"), { textContent: text })));
