@@ -1,13 +1,31 @@
-"""Reps, sets and descent tempo, from the slow cycle of the centre of pressure.
+"""Reps, sets and descent tempo, from the pelvis tilting with every rep.
 
-Lowering the legs tilts the pelvis forward: the centre of pressure (CoP) moves toward the
-sacrum; raising them brings it back toward the head (DOMAIN.md). So each rep is one swing of
-the CoP's row coordinate: top (legs up, CoP headmost) → bottom (legs low, CoP toward the
-sacrum) → top again. Legs resting on the floor take their weight through the heels, so the
-total load drops: a swing that ends with the legs down is the set ending, not a rep.
+The physics (DOMAIN.md, "What the sensors see"): legs in the air put their weight through the
+pelvis. Lowering them, their growing lever tilts the pelvis forward: the lumbar cells lose load
+and the sacral cells gain; raising them brings it back. So each rep is one slow cycle of the
+*tilt*: the sacral row's load against the lumbar rows' load.
+
+Real grids make that hard to read in absolute terms: cell gains differ several times between
+strips (rows), the response is a power law with a per-cell exponent, readings creep by tens of
+per cent, people lie centimetres off and weigh 45-120 kg. So nothing here compares one cell or
+row with another in load units, and no threshold is in load units:
+
+- each row is compared with itself: the log ratio of its load now to its load in the
+  calibration map. A gain, whatever it is, cancels; a power-law response only scales the log.
+- the tilt is the sacral row's log ratio minus the lumbar rows' mean: creep and a heavier or
+  lighter body move all rows alike and cancel too.
+- swings are judged against the person's own swing: the median of their recent reps'
+  amplitudes (an arch inflating one rep cannot raise the bar for the next).
+
+A set looks like this in the tilt: resting flat; the legs leave the floor nearly horizontal (the
+largest lever: a peak, which is not a rep); they rise to vertical (a trough: the first top);
+then a peak (bottom) and a trough (top) per rep; after the last bottom the legs go down onto the
+floor and the tilt falls back to rest. A rep is counted once the tilt has come back from its
+bottom by half its swing: on the way up to the next top, or onto the floor for the last rep.
 """
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -15,44 +33,48 @@ import numpy as np
 
 from .events import Event, make_event
 
-#: Smoothing of the CoP and total load (time constant, s): reps take seconds, noise milliseconds.
+#: Smoothing of the tilt (time constant, s): reps take seconds, noise and hum milliseconds.
 SMOOTHING_S = 0.25
-#: A swing must move the CoP at least this many rows to count. Not adaptive on purpose: an arch
-#: inflates its rep's swing, and the next rep must not be held to it. Breathing moves the CoP
-#: a few thousandths of a row; a rep of someone lying 4 cm high only three to four hundredths.
-MIN_SWING_ROWS = 0.025
-#: A rep is complete when the CoP has come back this share of its swing toward the top. Half:
-#: the top a rep returns to is often short of the one it left (the first rep after lifting the
-#: legs starts from an overshoot; creep moves the CoP), and the legs-still-up check after it
-#: keeps legs put down on the floor from counting.
+#: Log ratios are clipped to this range: an arch empties the lumbar cells (log → -inf); a rep
+#: moves a row by at most about ±0.8.
+LOG_CLIP = (-1.2, 1.5)
+#: The zigzag over the tilt confirms an extreme once the tilt has moved back from it by this
+#: share of the person's typical swing...
+ZIGZAG_SHARE = 0.3
+#: ...but never less than this (log ratio): breathing and noise wobble the tilt by a few hundredths.
+MIN_ZIGZAG = 0.05
+#: Before any swing is known: the first swings must be at least this (log ratio).
+FIRST_SWING = 0.12
+#: A rep's swing must be at least this share of the typical swing.
+MIN_SWING_SHARE = 0.4
+#: The typical swing: median over this many recent reps.
+SWING_MEMORY = 7
+#: A rep is complete when the tilt has come back this share of its swing from the bottom...
 RETURN_SHARE = 0.5
-#: ...and the legs are still up this long after: legs put down on the floor also swing the CoP
-#: back, but their weight leaves the pelvis (s).
-CONFIRM_S = 0.5
-#: Tops and bottoms are timed where the CoP enters or leaves this share of the swing threshold
-#: around its extreme, so a pause at the top or bottom does not lengthen the descent.
-EXTREME_BAND = 0.3
-#: The CoP history kept for timing descents (s), and the share of a smooth movement's time
-#: spent between 10 % and 90 % of its way.
-HISTORY_S = 20.0
-SMOOTH_MOVE_MIDDLE_SHARE = 0.6
-#: No controlled descent is quicker than this; a quicker swing is the legs lifting off the floor (s).
-MIN_DESCENT_S = 0.6
-#: Legs are in the air while the total load is above this share of the legs-down total seen at
-#: calibration (their weight goes through the pelvis instead of the heels).
-LEGS_UP_TOTAL_SHARE = 1.08
-#: A rep's return must keep this share of the total it had at the bottom (legs still up),
-#: unless the back arched from this long before the bottom on (s).
-RETURN_TOTAL_SHARE = 0.9
-ARCH_BEFORE_BOTTOM_S = 1.0
-#: The resting total is followed while the total stays within this share of it, slowly (time
-#: constant, s): creep takes minutes, while legs rising over a second or two must stand out.
-REST_BAND = 1.05
-REST_FOLLOW_S = 20.0
-#: No rep for this long, and none under way, ends the set (s).
-REST_AFTER_S = 9.0
+#: ...or when a new swing of at least this share of it starts from a trough in between.
+RESTART_SHARE = 0.5
+#: No controlled descent is quicker than this (s); a quicker peak is a cough or a jolt.
+MIN_DESCENT_S = 0.5
+#: At the first top the sacral row must have gained at least this (log ratio) over its level
+#: before the legs rose; at later tops it must not fall back by this share of that gain.
+LEGS_UP_MIN_GAIN = 0.04
+LEGS_DOWN_SHARE = 0.5
+#: From the lift to the first top the tilt falls back at least this share of its rise.
+LIFT_FALL_SHARE = 0.3
+#: The legs left the floor but no rep came for this long: that was no lift (s).
+LIFT_EXPIRES_S = 12.0
+#: Tops and bottoms are timed where the tilt leaves or reaches this share of the typical swing
+#: around its extreme, so a pause at the top or at the bottom does not count as descent.
+TOP_BAND = 0.12
+#: The tilt creeps up to its bottom (the lever grows fastest near horizontal): a narrow band.
+BOTTOM_BAND = 0.02
+#: No rep and no top for this long, and no rep under way, ends the set (s): a slow rep with a
+#: hold at the bottom takes up to about 10 s from its top to its bottom.
+REST_AFTER_S = 12.0
 #: A descent shorter than this share of the tempo target earns the "too fast" double chirp.
 FAST_SHARE = 0.8
+#: A lift-off that starts this long before a rep's top still belongs to that rep (s).
+LIFTOFF_LEAD_S = 0.2
 
 
 @dataclass
@@ -70,245 +92,305 @@ class Rep:
         return self.bottom_t - self.top_t
 
 
+@dataclass
+class _Extreme:
+    t: float        # when the tilt was at it
+    x: float        # the tilt there
+    u: float        # the sacral row's log ratio there (legs up put their weight on it)
+    timed_t: float  # the top's or bottom's time for descent (edge of the pause around it)
+
+
 class RepCounter:
-    """Counts reps and sets from load maps; marks a rep imperfect if a lift-off overlapped it."""
+    """Counts reps and sets from load maps; marks a rep imperfect if a lift-off started in it."""
 
     def __init__(self, rows: int, cols: int, tempo_s: float = 3.0, lateral_centre: float | None = None,
                  legs_down_load: np.ndarray | None = None) -> None:
         """tempo_s: the target descent (s). lateral_centre: the calibrated column coordinate of
         the centre of pressure. legs_down_load: the load map at calibration, legs on the floor."""
         self.tempo_s = tempo_s
-        self._row_index = np.arange(rows, dtype=float)
+        self._rows, self._cols = rows, cols
         self._col_index = np.arange(cols, dtype=float)
-        self._cols = cols
         self.lateral_centre = (cols - 1) / 2 if lateral_centre is None else lateral_centre
+        # The rows compared: the lumbar rows (upper half) against the sacral row (last).
+        self._lumbar_rows = max(rows // 2, 1)
+        self._ref = None if legs_down_load is None else np.maximum(np.array(legs_down_load, dtype=float), 0.0)
         self.reps: list[Rep] = []
         self.set_no = 0
         self.in_set = False
         self._set_reps = 0
         self._set_perfect = 0
-        self._x: float | None = None
-        self._lat: float | None = None
-        self._total: float | None = None
         self._last_t: float | None = None
-        self._dt = 0.0
-        self._rising: bool | None = None  # None until the first swing shows its direction
-        self._extreme_x = 0.0
-        self._extreme_total = 0.0
-        self._top_t: float | None = None
-        self._top_x = 0.0
-        self._bottom_t: float | None = None
-        self._bottom_x = 0.0
-        self._counted = False
-        self._phase: deque[tuple[float, float]] = deque(maxlen=6000)  # (t, x) since the last extreme
-        self._history: deque[tuple[float, float, float]] = deque()  # (t, x, total), last HISTORY_S
-        self._descent_s = 0.0
-        self._returned_t: float | None = None
-        # The resting load per cell, so a cell masked as dead leaves both sides of the legs-up
-        # comparison at once (a scalar total would keep its share and hide the legs rising).
-        self._rest_load = None if legs_down_load is None else np.array(legs_down_load, dtype=float)
-        self._load = np.zeros((rows, cols))
-        self._alive = np.ones((rows, cols), dtype=bool)
-        self._bottom_total = 0.0
-        self._top_total = 0.0
+        self._x: float | None = None       # the smoothed tilt
+        self._lat: float | None = None     # the smoothed lateral centre of pressure
+        # zigzag state
+        self._rising = False  # following a trough first: the first rise confirms it (the legs rest)
+        self._ext_t = 0.0
+        self._ext_x = 0.0
+        self._ext_u = 0.0
+        self._u = 0.0
+        self._phase: deque[tuple[float, float]] = deque(maxlen=4000)  # (t, x) since the last extreme
+        self._top: _Extreme | None = None       # the trough the next descent starts from
+        self._trough: _Extreme | None = None    # the last trough, whatever it was
+        self._lifted = False                    # the legs left the floor (a set is under way)
+        self._lift_t = -np.inf
+        self._rest_u = 0.0                      # the sacral row's level before the lift
+        self._top_u: float | None = None        # ...and at the last top
+        self._legs_gain = 0.0                   # the first top's gain over the rest
+        self._lift_x = self._lift_rise = 0.0    # the tilt at the lift, and how far it rose
+        self._legs_down = False                 # the legs were just seen down on the floor
+        self._restart: tuple[_Extreme, _Extreme] | None = None  # a new swing inside a rep
+        self._pending: tuple[_Extreme, _Extreme] | None = None  # (top, bottom) of a rep not yet back up
+        self._swings: deque[float] = deque(maxlen=SWING_MEMORY)
+        self._typical: float | None = None  # their median
+        self._row_ref_cache: list[float] | None = None
+        self._row_ref_key: bytes | None = None
         self._lateral_sum = 0.0
         self._lateral_n = 0
-        self._last_activity_t = 0.0
+        self._last_rep_t = -np.inf
+        self._prev_rep_end = -np.inf
         self._liftoff_spans: list[tuple[float, float]] = []
 
+    # -- public state ---------------------------------------------------------------------
     @property
     def in_swing(self) -> bool:
         """Legs are moving through a rep right now."""
-        return self._top_t is not None
+        return self._pending is not None or (self._top is not None and self.in_set)
 
     # -- inputs ---------------------------------------------------------------------------
     def note_liftoff(self, start_t: float, end_t: float | None) -> None:
-        """A lift-off (end None while it lasts): the rep it overlaps is not perfect."""
+        """A lift-off (end None while it lasts): the rep it starts in is not perfect."""
+        end = end_t if end_t is not None else np.inf
         if self._liftoff_spans and self._liftoff_spans[-1][0] == start_t:
-            self._liftoff_spans[-1] = (start_t, end_t if end_t is not None else np.inf)
+            self._liftoff_spans[-1] = (start_t, end)
         else:
-            self._liftoff_spans.append((start_t, end_t if end_t is not None else np.inf))
+            self._liftoff_spans.append((start_t, end))
 
     def update(self, t: float, load: np.ndarray, alive: np.ndarray | None = None) -> list[Event]:
         """One frame's load map; `alive` marks the cells to trust (dead ones read 0)."""
-        self._load = load
-        if alive is not None:
-            self._alive = alive
-        row_load = load.sum(axis=1)
-        total = float(row_load.sum())
+        if alive is not None and not alive.all():
+            load = np.where(alive, load, 0.0)
+        row_load = load.sum(axis=1).tolist()
+        col_load = load.sum(axis=0).tolist()
+        total = sum(row_load)
         if total <= 0:
             return []
-        x = float(np.dot(row_load, self._row_index)) / total
-        lat = float(np.dot(load.sum(axis=0), self._col_index)) / total
+        row_ref = self._row_ref(load, alive)
+        tilt, u = self._tilt(row_load, row_ref)
+        lat = sum(c * w for c, w in enumerate(col_load)) / total
         dt = 0.0 if self._last_t is None else max(t - self._last_t, 0.0)
         self._last_t = t
-        self._dt = dt
+        if tilt is None:
+            return self._check_set_end(t)
         if self._x is None:
-            self._x, self._lat, self._total = x, lat, total
-            self._extreme_x, self._extreme_total = x, total
-            self._phase.append((t, x))
-            self._last_activity_t = t
+            self._x, self._lat, self._u = tilt, lat, u
+            self._ext_t, self._ext_x, self._ext_u = t, tilt, u
+            self._phase.append((t, tilt))
             return []
         k = min(dt / SMOOTHING_S, 1.0)
-        self._x += (x - self._x) * k
+        self._x += (tilt - self._x) * k
+        self._u += (u - self._u) * k
         self._lat += (lat - self._lat) * k
-        self._total += (total - self._total) * k
-        if self._top_t is not None:
+        if self._pending is not None or self._top is not None:
             self._lateral_sum += self._lat
             self._lateral_n += 1
         return self._track(t)
 
-    # -- the swing state machine ------------------------------------------------------------
-    # A zigzag over the smoothed CoP: an extreme is confirmed once the CoP has moved a swing
-    # threshold back from it. Minima are tops (legs up), maxima bottoms (legs low); a rep is
-    # top → bottom → top with the legs in the air at both tops.
-    def _threshold(self) -> float:
-        return MIN_SWING_ROWS
+    def _row_ref(self, load: np.ndarray, alive: np.ndarray | None) -> list[float]:
+        """Each row's load at calibration over the cells alive now (recomputed when they change)."""
+        if self._ref is None:
+            self._ref = np.maximum(np.array(load, dtype=float), 0.0)
+        key = None if alive is None or alive.all() else alive.tobytes()
+        if self._row_ref_cache is None or key != self._row_ref_key:
+            ref = self._ref if key is None else np.where(alive, self._ref, 0.0)
+            self._row_ref_cache, self._row_ref_key = ref.sum(axis=1).tolist(), key
+        return self._row_ref_cache
+
+    def _tilt(self, row_load: list[float], row_ref: list[float]) -> tuple[float | None, float]:
+        """The sacral row's log ratio to itself at calibration minus the lumbar rows' mean, and
+        the sacral row's log ratio."""
+        low, high = LOG_CLIP
+
+        def log_ratio(r: int) -> float | None:
+            if row_ref[r] <= 1e-9 or row_load[r] <= 0:
+                return None
+            return min(max(math.log(row_load[r] / row_ref[r]), low), high)
+
+        sacral = log_ratio(len(row_load) - 1)
+        lumbar = [v for v in (log_ratio(r) for r in range(self._lumbar_rows)) if v is not None]
+        if sacral is None or not lumbar:
+            return None, 0.0
+        return sacral - sum(lumbar) / len(lumbar), sacral
+
+    # -- the zigzag --------------------------------------------------------------------------
+    def _typical_swing(self) -> float | None:
+        return self._typical
+
+    def _zigzag_threshold(self) -> float:
+        swing = self._typical_swing()
+        return MIN_ZIGZAG if swing is None else max(MIN_ZIGZAG, ZIGZAG_SHARE * swing)
 
     def _track(self, t: float) -> list[Event]:
         x, events = self._x, []
-        h = self._threshold()
+        h = self._zigzag_threshold()
         self._phase.append((t, x))
-        self._history.append((t, x, self._total))
-        while t - self._history[0][0] > HISTORY_S:
-            self._history.popleft()
-        if self._rising is None:
-            if abs(x - self._extreme_x) > h:
-                self._rising = x > self._extreme_x
-                self._new_phase(t, x)
-        elif self._rising:
-            if x > self._extreme_x:
-                self._extreme_x, self._extreme_total = x, self._total
-            elif x < self._extreme_x - h:
-                # The bottom is when the CoP first got (nearly) as far as it went.
-                band = self._extreme_x - EXTREME_BAND * h
-                self._bottom(next(pt for pt, px in self._phase if px >= band), self._extreme_x)
+        if self._rising:
+            if x > self._ext_x:
+                self._ext_t, self._ext_x, self._ext_u = t, x, self._u
+            elif x < self._ext_x - h:
+                self._on_peak(self._extreme(h, peak=True))
                 self._rising = False
                 self._new_phase(t, x)
         else:
-            if x < self._extreme_x:
-                self._extreme_x, self._extreme_total = x, self._total
-            elif x > self._extreme_x + h:
-                # The top is the last moment the CoP sat (nearly) at its headmost.
-                band = self._extreme_x + EXTREME_BAND * h
-                top_t = next(pt for pt, px in reversed(self._phase) if px <= band)
-                self._top(top_t, self._extreme_x, self._legs_up(self._extreme_total))
+            if x < self._ext_x:
+                self._ext_t, self._ext_x, self._ext_u = t, x, self._u
+            elif x > self._ext_x + h:
+                self._on_trough(self._extreme(h, peak=False))
                 self._rising = True
                 self._new_phase(t, x)
-            if self._bottom_t is not None and not self._counted and self._top_t is not None:
-                amplitude = self._bottom_x - self._top_x
-                if self._total < RETURN_TOTAL_SHARE * self._bottom_total and not self._arched_since_bottom():
-                    self._returned_t = None  # legs put down: that was the set ending, not a rep
-                elif self._returned_t is None and x <= self._bottom_x - RETURN_SHARE * amplitude:
-                    self._returned_t = t
-                elif self._returned_t is not None and t - self._returned_t >= CONFIRM_S:
-                    events += self._complete(t, self._returned_t)
-                    self._counted = True
-                    self._returned_t = None
-        self._follow_rest_total(t)
-        # A set ends when reps stop: no rep for a while and none under way.
-        swing_stale = self._top_t is None or t - self._top_t > REST_AFTER_S
-        if self.in_set and t - self._last_activity_t > REST_AFTER_S and swing_stale:
-            events += self._end_set(t)
+        if self._restart is not None:
+            trough, peak = self._restart
+            self._restart = None
+            events += self._complete(t)
+            if peak.timed_t - trough.timed_t >= MIN_DESCENT_S:
+                self._pending = (trough, peak)
+                self._top_u = trough.u
+        if self._pending is not None:
+            top, bottom = self._pending
+            if x <= bottom.x - RETURN_SHARE * (bottom.x - top.x):
+                events += self._complete(t)
+        events += self._check_set_end(t)
         return events
 
-    def _arched_since_bottom(self) -> bool:
-        """A lift-off around this rep's bottom: the back arched, which also drops the total on
-        a saturating grid; the legs are still up."""
-        return any(end >= self._bottom_t - ARCH_BEFORE_BOTTOM_S for _start, end in self._liftoff_spans)
+    def _extreme(self, h: float, peak: bool) -> _Extreme:
+        """The extreme just confirmed, timed at the edge of the pause around it: a bottom when
+        the tilt first got (nearly) as far as it went, a top the last moment it sat there."""
+        swing = self._typical_swing()
+        swing = swing if swing is not None else FIRST_SWING
+        if peak:
+            level = self._ext_x - BOTTOM_BAND * swing
+            timed = next((pt for pt, px in self._phase if px >= level), self._ext_t)
+        else:
+            level = self._ext_x + TOP_BAND * swing
+            timed = next((pt for pt, px in reversed(self._phase) if px <= level and pt <= self._ext_t), self._ext_t)
+        return _Extreme(self._ext_t, self._ext_x, self._ext_u, timed)
 
     def _new_phase(self, t: float, x: float) -> None:
-        self._extreme_x, self._extreme_total = x, self._total
-        self._phase.clear()
-        self._phase.append((t, x))
+        """Start following the next extreme; keep the samples since the one just confirmed (the
+        next one is timed on them)."""
+        since = self._ext_t
+        while self._phase and self._phase[0][0] < since:
+            self._phase.popleft()
+        self._ext_t, self._ext_x, self._ext_u = t, x, self._u
 
-    def _legs_up(self, total: float) -> bool:
-        """Legs in the air put their weight through the pelvis: the total rises above the
-        level it has at rest, legs on the floor."""
-        return self._rest_total is None or total >= LEGS_UP_TOTAL_SHARE * self._rest_total
+    def _needed_swing(self) -> float:
+        typical = self._typical_swing()
+        return FIRST_SWING if typical is None else MIN_SWING_SHARE * typical
 
-    @property
-    def _rest_total(self) -> float | None:
-        """The resting total over the cells alive now."""
-        return None if self._rest_load is None else float(self._rest_load[self._alive].sum())
+    def _on_peak(self, peak: _Extreme) -> None:
+        trough, self._trough = self._trough, None
+        if self._pending is not None:
+            top, bottom = self._pending
+            rise = -np.inf if trough is None else peak.x - trough.x
+            if rise >= max(self._needed_swing(), RESTART_SHARE * (bottom.x - top.x)):
+                # A whole new swing although the tilt never came back by half the last one (it
+                # started from too low a trough, a press): that rep ended at the trough.
+                self._restart = (trough, peak)
+            elif peak.x > bottom.x:  # still the same rep (a dip on the way down, or an arch)
+                self._pending = (top, peak)
+            return
+        if self._lifted and not self.in_set and peak.t - self._lift_t > LIFT_EXPIRES_S:
+            self._lifted = False  # no rep followed: that was no lift
+        if not self._lifted:
+            # Resting: a peak standing a swing above the trough before it is the legs leaving
+            # the floor (nearly horizontal: the largest lever). It is no rep; the trough after it
+            # is the first top.
+            if trough is not None and peak.x - trough.x >= self._needed_swing():
+                self._lifted, self._lift_t = True, peak.t
+                self._rest_u, self._top_u = trough.u, None
+                self._lift_x, self._lift_rise = peak.x, peak.x - trough.x
+            self._top = None
+            return
+        top, self._top = self._top, None
+        if top is None:
+            return
+        if peak.x - top.x < self._needed_swing() or peak.timed_t - top.timed_t < MIN_DESCENT_S:
+            return
+        self._pending = (top, peak)
 
-    def _follow_rest_total(self, t: float) -> None:
-        """The resting load follows creep between sets (readings climb for minutes)."""
-        if self._rest_load is None:
-            self._rest_load = np.array(self._load, dtype=float)
-        elif not self.in_set and self._top_t is None and self._total < REST_BAND * self._rest_total:
-            k = min(self._dt / REST_FOLLOW_S, 1.0)
-            self._rest_load += np.where(self._alive, self._load - self._rest_load, 0.0) * k
+    def _on_trough(self, trough: _Extreme) -> None:
+        self._trough = trough
+        if self._pending is not None:
+            return  # not back by half the swing yet: a dip within the rep
+        self._top = None
+        if not self._lifted:
+            return
+        # Legs up put their weight on the pelvis: at every top the sacral row must stay well
+        # above its level with the legs on the floor.
+        if self._top_u is None:
+            # The legs rise from nearly horizontal to the first top: the tilt falls back most of
+            # the way it rose (a press let go, or settling, rises and stays).
+            self._legs_gain = trough.u - self._rest_u
+            fall = self._lift_x - trough.x
+            if self._legs_gain < LEGS_UP_MIN_GAIN or fall < max(self._needed_swing(), LIFT_FALL_SHARE * self._lift_rise):
+                self._lifted = False  # the pelvis took no weight: that was no lift
+                return
+        elif trough.u < self._top_u - LEGS_DOWN_SHARE * self._legs_gain:
+            self._lifted = False  # the legs are down on the floor: no rep until they rise again
+            self._legs_down = True
+            return
+        self._top_u = trough.u
+        self._top = trough
 
-    def _bottom(self, t: float, x: float) -> None:
-        if self._top_t is None and self._legs_up(self._extreme_total):
-            self._top_since_legs_up(t)
-        if self._top_t is not None:
-            self._bottom_t, self._bottom_x = t, x
-            self._bottom_total = self._extreme_total
-            self._counted = False
-            self._descent_s = self._measure_descent(self._top_t, self._top_x, t, x)
-            if self._descent_s < MIN_DESCENT_S:
-                self._top_t = self._bottom_t = None  # too quick for lowered legs: the legs leaving the floor
-
-    def _top_since_legs_up(self, bottom_t: float) -> None:
-        """The first rep of a set may start straight from lifting the legs, with no top the
-        zigzag could confirm: take the headmost point since the legs were last down."""
-        since = [(hx, ht, htotal) for ht, hx, htotal in self._history if ht < bottom_t]
-        for i in range(len(since) - 1, -1, -1):
-            if not self._legs_up(since[i][2]):
-                since = since[i + 1:]
-                break
-        if since:
-            x, t, total = min(since)
-            self._top_t, self._top_x, self._top_total = t, x, total
-
-    def _measure_descent(self, top_t: float, top_x: float, bottom_t: float, bottom_x: float) -> float:
-        """Descent time from the middle 80 % of the swing: the still moments at the top and the
-        bottom blur where a movement starts and ends, the middle does not. Limbs speed up and
-        slow down smoothly, covering 10→90 % in about 60 % of the movement's time."""
-        low = top_x + 0.1 * (bottom_x - top_x)
-        high = top_x + 0.9 * (bottom_x - top_x)
-        t90 = next((ht for ht, hx, _ in self._history if top_t <= ht <= bottom_t and hx >= high), bottom_t)
-        t10 = next((ht for ht, hx, _ in reversed(self._history) if ht <= t90 and hx <= low), top_t)
-        # The CoP is smoothed with SMOOTHING_S, which stretches the middle of a swing by about that.
-        return max(t90 - t10 - SMOOTHING_S, 0.0) / SMOOTH_MOVE_MIDDLE_SHARE
-
-    def _top(self, t: float, x: float, legs_up: bool) -> None:
-        self._top_t, self._top_x = (t, x) if legs_up else (None, 0.0)
-        self._top_total = self._extreme_total
-        self._bottom_t = None
-        self._lateral_sum = self._lateral_n = 0
-
-    def _complete(self, now: float, end_t: float) -> list[Event]:
+    # -- reps and sets ----------------------------------------------------------------------------
+    def _complete(self, now: float) -> list[Event]:
+        top, bottom = self._pending
+        self._pending = None
         events: list[Event] = []
         if not self.in_set:
             self.in_set = True
             self.set_no += 1
             self._set_reps = self._set_perfect = 0
-        top_t, bottom_t = self._top_t, self._bottom_t
-        self._last_activity_t = now
-        perfect = not any(a < end_t and b > top_t for a, b in self._liftoff_spans)
-        self._liftoff_spans = [(a, b) for a, b in self._liftoff_spans if b > end_t]
+        self._last_rep_t = now
+        start = max(top.timed_t - LIFTOFF_LEAD_S, self._prev_rep_end)
+        perfect = not any(b >= start and a <= now for a, b in self._liftoff_spans)
+        self._liftoff_spans = [(a, b) for a, b in self._liftoff_spans if b > now]
+        if perfect:  # an arch empties the lumbar cells: its swing says nothing about the next rep
+            self._swings.append(bottom.x - top.x)
+            self._typical = float(np.median(self._swings))
+        self._prev_rep_end = now
         lateral = self._lateral_sum / self._lateral_n if self._lateral_n else self.lateral_centre
+        self._lateral_sum, self._lateral_n = 0.0, 0
         balance = (lateral - self.lateral_centre) / max((self._cols - 1) / 2, 1e-9)
         self._set_reps += 1
         self._set_perfect += perfect
-        rep = Rep(top_t, top_t + self._descent_s, end_t, self.set_no, self._set_reps, perfect, round(balance, 3))
+        rep = Rep(top.timed_t, bottom.timed_t, now, self.set_no, self._set_reps, perfect, round(balance, 3))
         self.reps.append(rep)
         events.append(
             make_event(
                 now, "rep", perfect=perfect, descent_s=round(rep.descent_s, 3), set=self.set_no,
-                rep=self._set_reps, balance=rep.balance, top_t=round(top_t, 6),
-                bottom_t=round(bottom_t, 6), end_t=round(end_t, 6),
+                rep=self._set_reps, balance=rep.balance, top_t=round(top.timed_t, 6),
+                bottom_t=round(bottom.timed_t, 6), end_t=round(now, 6),
             )
         )
         if rep.descent_s < FAST_SHARE * self.tempo_s:
             events.append(make_event(now, "fast_descent", descent_s=round(rep.descent_s, 3), tempo_s=self.tempo_s))
         return events
 
+    def _check_set_end(self, t: float) -> list[Event]:
+        """The set ends when the legs are seen down on the floor, or when no rep came for a
+        while and none is under way."""
+        legs_down, self._legs_down = self._legs_down, False
+        if not self.in_set or self._pending is not None:
+            return []
+        last = max(self._last_rep_t, self._top.t if self._top is not None else -np.inf)
+        if legs_down or t - last > REST_AFTER_S:
+            return self._end_set(t)
+        return []
+
     def _end_set(self, t: float) -> list[Event]:
         self.in_set = False
+        self._top = None
+        self._lifted = False
         return [make_event(t, "set_end", set=self.set_no, reps=self._set_reps, perfect_reps=self._set_perfect)]
 
     def finish(self, t: float) -> list[Event]:
