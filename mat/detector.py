@@ -67,6 +67,7 @@ class LumbarContact:
         self._was_frozen = False
         self._lowest = 0.0
         self._creep_restarted = False
+        self._window_since: float | None = None
 
     def update(self, t: float, load: np.ndarray, alive: np.ndarray, frozen: bool = False) -> float:
         """Contact for this frame. Dead or offline cells drop out of the average. `frozen`: the
@@ -118,9 +119,13 @@ class LumbarContact:
         while t - self._recent[0][0] > GLUED_WINDOW_S:
             self._recent.popleft()
         highest = self._recent[0][1]
+        if self._window_since is None:
+            self._window_since = t
         if slow > self.glued:
             self.glued += (slow - self.glued) * min(dt / GLUED_UP_S, 1.0)
-        elif highest < self.glued:
+        elif highest < self.glued and t - self._window_since >= GLUED_WINDOW_S:
+            # From calibration on, only a full window says what the highest level of the last
+            # seconds was; after a lift-off what follows the arch is all there is to go by.
             self.glued += (highest - self.glued) * min(dt / GLUED_DOWN_S, 1.0)
         self.glued = max(self.glued, GLUED_MIN)
 
@@ -181,18 +186,24 @@ class LiftOffDetector:
         if contact >= self.floor + RECOVER_MARGIN or body_leaving:
             if self._above_since is None:
                 self._above_since = t
-            if t - self._above_since >= RECOVER_HOLD_S - 1e-9 or body_leaving:
+            if body_leaving:
+                return [self.end(t, lifted_until=self._above_since, left_mat=True)]
+            if t - self._above_since >= RECOVER_HOLD_S - 1e-9:
                 return [self.end(t, lifted_until=self._above_since)]
         else:
             self._above_since = None
         return []
 
-    def end(self, t: float, lifted_until: float | None = None) -> Event:
-        """The back is down again (or the session ends while lifted: then the lift-off lasted
-        until `lifted_until`, when the body left)."""
+    def end(self, t: float, lifted_until: float | None = None, left_mat: bool = False) -> Event:
+        """The back is down again, or (`left_mat`) the lift-off ended with the person leaving
+        the mat: sitting up unloads the lumbar spine first, so that one was getting up, not an
+        arch, and the session does not count it. It lasted until `lifted_until`."""
         until = t if lifted_until is None else lifted_until
         duration = until - (self.liftoff_t if self.liftoff_t is not None else until)
         self.lifted = False
         self._below_since = None
         self._above_since = None
-        return make_event(t, "contact", duration_s=round(max(duration, 0.0), 3), lowest=round(self._lowest, 3))
+        if left_mat:
+            self.liftoffs -= 1
+        return make_event(t, "contact", duration_s=round(max(duration, 0.0), 3), lowest=round(self._lowest, 3),
+                          left_mat=left_mat)

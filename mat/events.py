@@ -34,3 +34,10 @@ def make_event(t: float, type_: str, **fields: Any) -> Event:
     event: Event = {"t": round(float(t), 6), "type": type_}
     event.update(fields)
     return event
+
+
+def count_liftoffs(events) -> int:
+    """Lift-offs among `events`: every `liftoff` but the ones that ended with the person
+    leaving the mat (sitting up unloads the lumbar spine first: that was getting up)."""
+    return sum(1 for e in events if e["type"] == "liftoff") - sum(
+        1 for e in events if e["type"] == "contact" and e.get("left_mat"))

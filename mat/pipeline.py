@@ -59,6 +59,8 @@ class SessionTally:
             self.balances.append(event["balance"])
         elif event["type"] == "liftoff":
             self.liftoffs += 1
+        elif event["type"] == "contact" and event.get("left_mat"):
+            self.liftoffs -= 1  # that was getting up
 
     def summary(self, t: float, sets: int) -> Event:
         return make_event(
@@ -197,7 +199,7 @@ class Pipeline:
         left_t = absent_t if absent_t is not None else t
         events: list[Event] = []
         if self.detector.lifted:
-            events.append(self.detector.end(t, lifted_until=left_t))
+            events.append(self.detector.end(t, lifted_until=left_t, left_mat=absent_t is not None))
         if self.reps is not None:
             events += self.reps.finish(t)
         events.append(make_event(t, "absent", left_t=round(left_t, 6)))

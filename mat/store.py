@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .events import count_liftoffs
+
 log = logging.getLogger(__name__)
 
 SETTINGS_DEFAULTS = {"floor": 0.5, "tempo_s": 3.0, "sound": True}
@@ -194,7 +196,7 @@ class Store:
             descents = [r["descent_s"] for r in reps if r["descent_s"] is not None]
             summary = {
                 "reps": len(reps), "perfect_reps": sum(1 for r in reps if r["perfect"]),
-                "liftoffs": sum(1 for e in events if e["type"] == "liftoff"),
+                "liftoffs": count_liftoffs(events),
                 "sets": len({r["set_no"] for r in reps}),
                 "mean_descent_s": round(float(np.mean(descents)), 3) if descents else None,
                 "duration_s": round(max(times) - first, 3) if times else 0.0,

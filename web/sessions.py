@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
+from mat.events import count_liftoffs
 from mat.pin import PinError
 from mat.recording import RecordingWriter
 
@@ -56,7 +57,7 @@ def session(session_id: int):
     data = _session_or_404(store, session_id)
     reps = store.session_reps(session_id)
     if data["status"] == "open":  # the summary is written at the end: count what is stored so far
-        liftoffs = sum(1 for e in store.session_events(session_id) if e["type"] == "liftoff")
+        liftoffs = count_liftoffs(store.session_events(session_id))
         data.update(reps=len(reps), perfect_reps=sum(1 for r in reps if r["perfect"]), liftoffs=liftoffs,
                     sets=len({r["set_no"] for r in reps}))
     return render_template("session.html", s=data, reps=reps, page="history")
