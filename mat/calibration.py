@@ -50,6 +50,8 @@ LEGS_UP_LOG_GAIN = 0.22
 LEGS_UP_ABOVE_KEPT = 0.92
 #: The least pressed moment is judged on the mean of this many samples (0.5 s).
 MOMENT_SAMPLES = 5
+#: A moment counts once the total load changed by at most this share over the last 0.5 s.
+SETTLED_TOTAL_CHANGE = 0.05
 #: A cell with less than this share of the peak cell's load counts as unloaded.
 LOADED_SHARE = 1e-3
 #: Nothing steady for this long after the body arrived: say so (s).
@@ -109,8 +111,11 @@ class Calibrator:
         while t - self._samples[0][0] > STEADY_S + 1e-9:
             self._samples.popleft()
         window = np.array([m for _, m in self._samples])
-        if t - self._arrived_t >= SETTLE_S:
-            self._follow_least_pressed(window[-MOMENT_SAMPLES:].mean(axis=0), alive)
+        if t - self._arrived_t >= SETTLE_S and len(window) >= 2 * MOMENT_SAMPLES:
+            moment, before = window[-MOMENT_SAMPLES:].mean(axis=0), window[-2 * MOMENT_SAMPLES:-MOMENT_SAMPLES].mean(axis=0)
+            # Still lying down (the load still arriving, unevenly) is no moment to measure from.
+            if abs(float(moment.sum()) - float(before.sum())) <= SETTLED_TOTAL_CHANGE * float(before.sum()):
+                self._follow_least_pressed(moment, alive)
         steady = (t - self._arrived_t >= SETTLE_S + STEADY_S
                   and self._samples[-1][0] - self._samples[0][0] >= STEADY_S - 1.5 * SAMPLE_INTERVAL_S
                   and _steady(window))
