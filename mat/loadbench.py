@@ -70,7 +70,7 @@ def steady_arches(reps: int) -> str:
 
     arches = ",".join(str(i) for i in range(1, reps + 1))
     return _session("mass_kg=75 seed=34 creep=0 drift=0",
-                    f"set reps={reps} descent_s=0.7 ascent_s=0.4 top_pause_s=0.1 arch_s=0.4 arch_reps={arches}\n")
+                    f"set reps={reps} descent_s=0.7 ascent_s=0.4 top_pause_s=0.1 arch_s=0.4 tempo_jitter=0 arch_reps={arches}\n")
 
 
 def _free_port() -> int:

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from mat.bench import measure_latency
@@ -29,7 +30,8 @@ def test_steady_arches_alert_every_time_with_the_same_latency_through_the_pipeli
     text = steady_arches(12)
     liftoffs = SimulatedPerson(Scenario.parse(text)).liftoffs(0.5)
     assert len(liftoffs) == 12
-    assert liftoffs[1][0] - liftoffs[0][0] == pytest.approx(1.8, abs=0.05)
+    gaps = np.diff([start for start, _ in liftoffs])
+    assert gaps == pytest.approx(np.full(len(gaps), 1.8), abs=0.2)  # one arch a rep (arches vary a little)
     latencies = measure_latency({"steady": text})  # emulated time: no machine in the figures
     assert len(latencies) == 12
     # nothing creeps or drifts: the spread is one frame's phase (7.5 ms) and the cells' noise
