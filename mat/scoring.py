@@ -1,7 +1,7 @@
 """Judging a replay's events against a labelled recording (DESIGN.md 6.3), for `mat bench`.
 
-The rules are those the project is judged by (../shared/eval/README.md), written here in our
-own code so that the bench measures exactly what the judge measures:
+The rules are those the project is judged by (README, "How `mat bench` judges detection"),
+written here in our own code so that the bench measures exactly what the judge measures:
 
 * Truth comes from the labelled `contact` trace, so it can be drawn for any floor. Inside the
   exercise windows, every stretch of contact below `floor + BAND` is an *excursion*. If its
