@@ -166,14 +166,7 @@ class Calibrator:
                 return None
             if self.current.pressed and self._press_vs_current(candidate, loaded) < PRESS_LOG_GAIN / 2:
                 return None  # the same press, held on: keep the calibration it already gave
-        import os
-        mode = os.environ.get("FB_FP", "press")
-        if mode == "press":
-            weights = _press_weights(gain, loaded) if pressed else _anatomical_weights(loaded)
-        elif mode == "r01":
-            weights = _anatomical_weights(loaded)
-        elif mode == "r012":
-            w = loaded.astype(float); w[-1] = 0; weights = w / w.sum()
+        weights = _press_weights(gain, loaded) if pressed else _anatomical_weights(loaded)
         if weights is None:
             self.problem = "no_lumbar_cells"
             return None
@@ -190,9 +183,6 @@ class Calibrator:
             return None  # legs held up, not relaxing
         gain = _relative_log_gain(relaxed, self.current.pressed_load, loaded)
         if _press_strength(gain) < PRESS_LOG_GAIN:
-            return None
-        import os
-        if os.environ.get("FB_FP", "press") != "press":
             return None
         weights = _press_weights(gain, loaded)
         if weights is None:
