@@ -40,7 +40,7 @@ STEADY_S = 2.0
 STEADY_DRIFT = 0.12
 STEADY_WOBBLE = 0.08
 #: A press: the most-gaining upper row gains this much more (log ratio, ~ +20 %) than the
-#: sacrum row, against the least pressed steady stretch seen so far.
+#: sacrum row, against the least pressed moment seen so far.
 PRESS_LOG_GAIN = 0.18
 #: The lumbar footprint is this many rows (6 cm each): the lumbar trough and the row above it.
 LUMBAR_ROWS = 2
@@ -132,7 +132,7 @@ class Calibrator:
     def _follow_least_pressed(self, moment: np.ndarray, alive: np.ndarray) -> None:
         """The least pressed the back has been, still or not: many people relax only a moment,
         fidgeting, before they press, and that moment is what their press is measured against.
-        Legs lifted load the sacrum and would look "unpressed": their total gives them away."""
+        Legs lifted load the sacrum and would look "unpressed"; they are left out (_legs_lifted)."""
         loaded = _loaded(moment, alive)
         if loaded.sum() < 3:
             return
