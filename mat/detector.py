@@ -197,13 +197,12 @@ class LiftOffDetector:
     def end(self, t: float, lifted_until: float | None = None, left_mat: bool = False) -> Event:
         """The back is down again, or (`left_mat`) the lift-off ended with the person leaving
         the mat: sitting up unloads the lumbar spine first, so that one was getting up, not an
-        arch, and the session does not count it. It lasted until `lifted_until`."""
+        arch (the session's count leaves it out: events.count_liftoffs). It lasted until
+        `lifted_until`."""
         until = t if lifted_until is None else lifted_until
         duration = until - (self.liftoff_t if self.liftoff_t is not None else until)
         self.lifted = False
         self._below_since = None
         self._above_since = None
-        if left_mat:
-            self.liftoffs -= 1
         return make_event(t, "contact", duration_s=round(max(duration, 0.0), 3), lowest=round(self._lowest, 3),
                           left_mat=left_mat)

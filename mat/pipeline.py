@@ -60,7 +60,7 @@ class SessionTally:
         elif event["type"] == "liftoff":
             self.liftoffs += 1
         elif event["type"] == "contact" and event.get("left_mat"):
-            self.liftoffs -= 1  # that was getting up
+            self.liftoffs -= 1  # that was getting up (the rule of events.count_liftoffs)
 
     def summary(self, t: float, sets: int) -> Event:
         return make_event(
