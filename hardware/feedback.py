@@ -15,7 +15,7 @@ import os
 import threading
 from pathlib import Path
 
-from .clock import Clock, SystemClock
+from hardware.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ Why the Adafruit driver, and why its underscore helpers:
 - The driver (`adafruit_ads1x15.ADS1115`) keeps the config bit packing (gain, data rate, mode,
   comparator), the constants and the device probe (absent chip → its `ValueError`), so none of
   that is duplicated here; on the Pi it runs over Blinka's `board.I2C()`, in tests and the demo
-  over `hardware.emulated_ads1115.EmulatedI2C`.
+  over `hardware.emulation.ads1115.EmulatedI2C`.
 - Its public read API (`AnalogIn.value`, `ads.read`) converts one channel of one chip at a time
   and then busy-polls OS with no sleep and no timeout: a chip that never finishes hangs the
   caller, and chips can't overlap. Continuous mode is broken in 3.0.5 (a config write ignores

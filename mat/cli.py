@@ -1,6 +1,8 @@
-"""The `mat` command: run, web, demo, replay, bench, doctor, record.
+"""The `mat` command: run, web, demo, replay, bench, doctor, pin.
 
 Each subcommand is a thin shell over a module that does the work, so tests call the modules.
+`mat web` hands its process over to the web package (`python -m web`): nothing under mat/
+imports the web.
 """
 from __future__ import annotations
 
@@ -70,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args) -> int:
     if args.command == "replay":
-        from .recording import RecordingError
-        from .replay import print_replay
+        from mat.storage.recording import RecordingError
+        from mat.tools.replay import print_replay
 
         try:
             print_replay(args.file, floor=args.floor, material=args.material, as_json=args.json)
@@ -80,7 +82,7 @@ def _dispatch(args) -> int:
             return 2
         return 0
     if args.command == "bench":
-        from .bench import print_bench
+        from mat.tools.bench import print_bench
 
         if any(not 0.0 < floor < 1.0 for floor in args.floors) or (args.jobs is not None and args.jobs < 1):
             print("mat bench: --floors must lie between 0 and 1, --jobs must be at least 1", file=sys.stderr)
@@ -89,31 +91,29 @@ def _dispatch(args) -> int:
                            deployment_priorities=not args.equal_priority, recordings=args.recordings,
                            floors=args.floors, jobs=args.jobs)
 
-    from .config import ConfigError, load_config
+    from mat.config import ConfigError, load_config
 
     try:
         config = load_config(args.config)
     except ConfigError as error:
         if args.command == "doctor":  # the doctor reports a bad config as one of its checks
-            from .doctor import run_doctor
+            from mat.tools.doctor import run_doctor
 
             return run_doctor(error, emulated=args.emulated)
         print(f"mat: {error}", file=sys.stderr)
         return 2
     if args.command == "run":
-        from .service import run_daemon
+        from mat.daemon.wiring import run_daemon
 
         return run_daemon(config, emulated=args.emulated, scenario=args.scenario, record=args.record)
     if args.command == "web":
-        from .service import run_web
-
-        return run_web(config, host=args.host, port=args.port)
+        return _exec_web(config, host=args.host, port=args.port)
     if args.command == "demo":
-        from .service import run_demo
+        from mat.tools.demo import run_demo
 
         return run_demo(config, host=args.host, port=args.port)
     if args.command == "doctor":
-        from .doctor import run_doctor
+        from mat.tools.doctor import run_doctor
 
         return run_doctor(config, emulated=args.emulated)
     if args.command == "pin":
@@ -121,13 +121,30 @@ def _dispatch(args) -> int:
     raise AssertionError(args.command)
 
 
+def _exec_web(config, host: str | None, port: int | None) -> int:
+    """Become `python -m web` (same process, so systemd keeps watching the same PID)."""
+    import os
+
+    argv = [sys.executable, "-m", "web"]
+    if config.source:
+        argv += ["--config", str(config.source)]
+    if host:
+        argv += ["--host", host]
+    if port:
+        argv += ["--port", str(port)]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, argv)
+    raise AssertionError("unreachable: execv returns only by raising")
+
+
 def _pin(config, action: str, from_stdin: bool) -> int:
     """`mat pin set|remove|status` on the database the web page uses: whoever can run this
     on the Pi may change the PIN without knowing the old one (that is how a forgotten PIN is reset)."""
     import getpass
 
-    from .pin import PinError, PinLock
-    from .store import Store
+    from mat.storage.pin import PinError, PinLock
+    from mat.storage.store import Store
 
     path = config.paths.database_path
     try:

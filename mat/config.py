@@ -231,7 +231,7 @@ def _check(name: str, section: str, key: str, value):
             return _integer(*where, 1, 200)
     if section == "detection":
         if key == "floor":
-            from .pipeline import validate_floor
+            from mat.pipeline.pipeline import validate_floor
 
             try:
                 return validate_floor(value) if not isinstance(value, bool) and isinstance(value, (int, float)) else validate_floor("x")

@@ -9,8 +9,8 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from mat.live_socket import LiveServer
-from mat.store import Store, StoreWriter
+from mat.daemon.live_socket import LiveServer
+from mat.storage.store import Store, StoreWriter
 from web import create_app
 from web_seed import seed_session
 

@@ -13,7 +13,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from mat.pin import PinLock
+from mat.storage.pin import PinLock
 from web import DEFAULT_CONFIG
 from web.openapi import openapi_spec
 

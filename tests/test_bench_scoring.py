@@ -1,4 +1,4 @@
-"""`mat bench`'s judge (mat.scoring) on small hand-made labelled recordings whose answers are
+"""`mat bench`'s judge (mat.tools.scoring) on small hand-made labelled recordings whose answers are
 known, and `mat bench --json` on a reduced run."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from mat import bench, scoring
+from mat.tools import bench, scoring
 from mat.cli import main
 
 DT = 0.01
@@ -175,7 +175,7 @@ TINY = ("person mass_kg=75 seed=3\nempty 1\nlie_down 1.5\nrelax 2\npress 4\n"
 
 
 def test_bench_json_has_the_keys_for_both_suites(tmp_path, monkeypatch, capsys):
-    from mat.scenarios import write_labelled
+    from mat.tools.suite import write_labelled
 
     write_labelled(TINY, tmp_path / "rec", name="tiny")
     monkeypatch.setattr(bench, "own_suite", lambda quick=False: {"tiny_own": TINY})

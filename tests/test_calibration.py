@@ -7,7 +7,7 @@ noise. Row 0 lies at the lowest ribs; pressing fills the lumbar trough (row 1 wh
 import numpy as np
 import pytest
 
-from mat.calibration import Calibrator
+from mat.pipeline.calibration import Calibrator
 
 ALIVE = np.ones((4, 4), dtype=bool)
 #: Relaxed load per row from head to sacrum, and what a press does to each row (centred).

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from mat.calibration import Calibration
-from mat.detector import RECOVER_HOLD_S, LiftOffDetector, LumbarContact
-from mat.pipeline import validate_floor
+from mat.pipeline.calibration import Calibration
+from mat.pipeline.detector import RECOVER_HOLD_S, LiftOffDetector, LumbarContact
+from mat.pipeline.pipeline import validate_floor
 
 
 def run(detector, contacts, dt=0.01, t0=0.0, leaving=None):

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from hardware.clock import VirtualClock
-from hardware.emulated_ads1115 import EmulatedADS1115
-from hardware.simulated_person import Scenario, SimulatedPerson
+from hardware.emulation.ads1115 import EmulatedADS1115
+from hardware.emulation.person import Scenario, SimulatedPerson
 from mat.config import Config, GridConfig, PathsConfig
-from mat.doctor import FAIL, OK, RELAXED_PERSON, WARN, check_i2c_device, Checklist, emulated_bus, run_doctor
-from mat.service import LoopingPerson
-from mat.store import Store
+from mat.tools.doctor import FAIL, OK, RELAXED_PERSON, WARN, check_i2c_device, Checklist, emulated_bus, run_doctor
+from hardware.emulation.mat import LoopingPerson
+from mat.storage.store import Store
 
 
 class ForcedCell:

@@ -9,7 +9,7 @@ import pytest
 from adafruit_ads1x15 import ADS1115, AnalogIn, ads1x15
 
 from hardware.clock import VirtualClock
-from hardware.emulated_ads1115 import (
+from hardware.emulation.ads1115 import (
     POINTER_CONFIG,
     POINTER_CONVERSION,
     EmulatedADS1115,

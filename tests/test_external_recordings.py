@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mat.replay import replay_events
+from mat.tools.replay import replay_events
 
 EXTERNAL = Path(__file__).resolve().parents[1].parent / "shared" / "recordings" / "external"
 #: Different bodies, placements, materials and frame rates, the ones that failed first.

@@ -12,7 +12,7 @@ import pytest
 from adafruit_ads1x15 import ADS1115, AnalogIn, ads1x15
 
 from hardware.clock import VirtualClock
-from hardware.emulated_ads1115 import EmulatedADS1115, EmulatedI2C, build_emulated_grid
+from hardware.emulation.ads1115 import EmulatedADS1115, EmulatedI2C, build_emulated_grid
 from hardware.grid_adc import Frame, GridADC
 
 CONVERSION_860_S = 1 / 860

@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from mat.store import MIGRATIONS, SCHEMA_VERSION, SettingsError, Store, StoreWriter
+from mat.storage.store import MIGRATIONS, SCHEMA_VERSION, SettingsError, Store, StoreWriter
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from emulated_daemon import start_emulated_daemon
-from mat.store import Store
+from mat.storage.store import Store
 
 KILLS = 50
 #: The commit interval is 1 s; allow the batch in flight plus scheduling slack (s).

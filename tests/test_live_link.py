@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from mat.live_socket import LiveClient, LiveServer
+from mat.daemon.live_socket import LiveClient, LiveServer
 
 
 @pytest.fixture

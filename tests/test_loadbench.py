@@ -11,9 +11,9 @@ import time
 import numpy as np
 import pytest
 
-from mat.bench import measure_latency
-from mat.live_socket import LiveServer
-from mat.loadbench import PAGES, SSE_CLIENTS, steady_arches
+from mat.tools.bench import measure_latency
+from mat.daemon.live_socket import LiveServer
+from mat.tools.loadbench import PAGES, SSE_CLIENTS, steady_arches
 from web import create_app
 from web_seed import waitress_in_thread
 
@@ -25,7 +25,7 @@ def test_every_page_the_load_generator_requests_exists(client, seeded):
 
 
 def test_steady_arches_alert_every_time_with_the_same_latency_through_the_pipeline():
-    from hardware.simulated_person import Scenario, SimulatedPerson
+    from hardware.emulation.person import Scenario, SimulatedPerson
 
     text = steady_arches(12)
     liftoffs = SimulatedPerson(Scenario.parse(text)).liftoffs(0.5)
@@ -61,7 +61,7 @@ def served(short_dir, seeded):
 
 
 def test_load_generator_holds_every_stream_and_reports_its_requests(served):
-    with subprocess.Popen([sys.executable, "-m", "mat.loadbench", f"http://127.0.0.1:{served}", "60"],
+    with subprocess.Popen([sys.executable, "-m", "mat.tools.loadbench", f"http://127.0.0.1:{served}", "60"],
                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as load:
         assert load.stdout.readline().split() == ["ready", str(SSE_CLIENTS)]
         time.sleep(1.5)

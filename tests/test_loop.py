@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from hardware.clock import VirtualClock
-from hardware.emulated_mat import emulated_grid_adc
+from hardware.emulation.mat import emulated_grid_adc
 from hardware.feedback import LIFTED_HZ, Feedback
-from hardware.simulated_person import Scenario, SimulatedPerson
-from mat.daemon import MatLoop
-from mat.pipeline import Pipeline
-from mat.recording import RecordingWriter
-from mat.replay import replay_events
-from mat.store import Store, StoreWriter
+from hardware.emulation.person import Scenario, SimulatedPerson
+from mat.daemon.loop import MatLoop
+from mat.pipeline.pipeline import Pipeline
+from mat.storage.recording import RecordingWriter
+from mat.tools.replay import replay_events
+from mat.storage.store import Store, StoreWriter
 
 ONE_ARCH = """
 person mass_kg=70 seed=51
@@ -100,7 +100,7 @@ def test_a_recording_made_by_the_loop_replays_to_the_same_events(tmp_path):
 
 
 def test_replay_gives_identical_events_twice(tmp_path):
-    from mat.scenarios import write_labelled
+    from mat.tools.suite import write_labelled
 
     csv_path, labels_path = write_labelled(ONE_ARCH, tmp_path)
     first, second = list(replay_events(csv_path)), list(replay_events(csv_path))
@@ -138,7 +138,7 @@ def test_a_chip_unplugged_mid_session_keeps_the_loop_and_session_going(tmp_path)
 
 
 def test_a_chip_missing_at_start_is_offline_until_it_is_plugged_in():
-    from hardware.emulated_ads1115 import build_emulated_grid
+    from hardware.emulation.ads1115 import build_emulated_grid
     from hardware.grid_adc import GridADC
 
     person = SimulatedPerson(Scenario.parse(ONE_ARCH))

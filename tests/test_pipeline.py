@@ -3,8 +3,8 @@ the back stays down."""
 import numpy as np
 import pytest
 
-from hardware.simulated_person import Scenario, SimulatedPerson
-from mat.pipeline import Pipeline
+from hardware.emulation.person import Scenario, SimulatedPerson
+from mat.pipeline.pipeline import Pipeline
 
 ARCHES = """
 person mass_kg=70 seed=41

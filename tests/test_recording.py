@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mat.recording import RecordingError, RecordingWriter, read_recording
+from mat.storage.recording import RecordingError, RecordingWriter, read_recording
 
 HEADER = "t," + ",".join(f"r{r}c{c}" for r in range(4) for c in range(4))
 

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from mat.events import EVENT_FIELDS, count_liftoffs
-from mat.scenarios import write_labelled
+from mat.pipeline.events import EVENT_FIELDS, count_liftoffs
+from mat.tools.suite import write_labelled
 
 SCENARIO = """
 person mass_kg=80 seed=61

@@ -4,7 +4,7 @@ legs do, not what one grid's numbers happen to be."""
 import numpy as np
 import pytest
 
-from mat.reps import RepCounter
+from mat.pipeline.reps import RepCounter
 
 FPS = 100
 # Pressed lying, legs on the floor: load per row (head → sacrum), a relaxed lumbar trough.

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hardware.materials import SUPPLY_V, material, rail_counts
-from hardware.simulated_person import Scenario, SimulatedPerson
+from hardware.emulation.person import Scenario, SimulatedPerson
 
 SESSION = """
 person mass_kg=75 seed=5 noise=0 relaxed_level=0.7
@@ -319,7 +319,7 @@ def test_labels_carry_sessions_sets_and_events_for_the_scorer():
 
 # -- the drawn suite and its recordings -----------------------------------------------------
 def test_a_drawn_suite_covers_every_choreography_variant_material_and_fault():
-    from mat.scenarios import CHOREOGRAPHIES, VARIANTS, draw_suite
+    from hardware.emulation.scenarios import CHOREOGRAPHIES, VARIANTS, draw_suite
 
     suite = draw_suite(5, 16)
     assert draw_suite(5, 16) == suite and draw_suite(6, 16) != suite
@@ -342,8 +342,8 @@ def test_a_drawn_suite_covers_every_choreography_variant_material_and_fault():
 
 
 def test_write_labelled_writes_a_recording_with_jitter_and_dropped_frames(tmp_path):
-    from mat.recording import read_recording
-    from mat.scenarios import write_labelled
+    from mat.storage.recording import read_recording
+    from mat.tools.suite import write_labelled
 
     text = ("recording fps=60 jitter=0.08 drop=0.05\nperson seed=2\nempty 2\nlie_down\nrelax 4\npress 4\n"
             "set reps=3 arch_reps=2\nget_up\nempty 3\n")

@@ -1,7 +1,7 @@
-"""The web app through Flask's test client, on a real SQLite file seeded through mat.store.
+"""The web app through Flask's test client, on a real SQLite file seeded through mat.storage.store.
 
 Pages, the JSON API, exports, deleting, settings validation (400s, all-or-nothing), commands
-to a fake daemon (a real mat.live_socket.LiveServer) and the Server-Sent Events relay.
+to a fake daemon (a real mat.daemon.live_socket.LiveServer) and the Server-Sent Events relay.
 """
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mat.recording import read_recording
-from mat.store import Store, StoreWriter
+from mat.storage.recording import read_recording
+from mat.storage.store import Store, StoreWriter
 from web import create_app
 from web.live_relay import Subscriber
 from web_seed import COLS, FRAME_HZ, ROWS, seed_session, wait_for_commands

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mat.pin import PinLock
+from mat.storage.pin import PinLock
 
 CSP_MUST = ("default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "form-action 'self'")
 

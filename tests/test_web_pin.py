@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-import web.pin
-from mat.pin import FREE_TRIES, LONGEST_PAUSE_S, PinLock, PinLockedOut, WrongPin
-from mat.store import Store
+import web.guards
+from mat.storage.pin import FREE_TRIES, LONGEST_PAUSE_S, PinLock, PinLockedOut, WrongPin
+from mat.storage.store import Store
 from web import create_app
 
 PIN = "2468"
@@ -69,8 +69,8 @@ def test_reading_and_the_commands_from_the_mat_stay_open(client, pin_set, seeded
 def test_an_unlock_expires(client, pin_set, monkeypatch):
     assert client.post("/api/unlock", json={"pin": pin_set}).status_code == 200
     assert client.put("/api/settings", json={"tempo_s": 4}).status_code == 200
-    later = web.pin.time.time() + 15 * 60 + 1
-    monkeypatch.setattr(web.pin.time, "time", lambda: later)
+    later = web.guards.time.time() + 15 * 60 + 1
+    monkeypatch.setattr(web.guards.time, "time", lambda: later)
     assert client.get("/api/pin").get_json()["unlocked"] is False
     assert client.put("/api/settings", json={"tempo_s": 5}).status_code == 403
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from mat.live_socket import LiveServer
+from mat.daemon.live_socket import LiveServer
 from web import create_app
-from web.server import SPARE_THREADS
+from web.serve import SPARE_THREADS
 from web_seed import waitress_in_thread
 
 

@@ -10,9 +10,9 @@ from datetime import datetime
 
 import numpy as np
 
-from mat.live_socket import LiveServer
-from mat.store import Store, StoreWriter
-from web.server import make_server
+from mat.daemon.live_socket import LiveServer
+from mat.storage.store import Store, StoreWriter
+from web.serve import make_server
 
 FRAME_HZ = 50
 ROWS, COLS = 4, 4

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import current_app, g
 
-from mat.store import Store
+from mat.storage.store import Store
 
 
 def get_store() -> Store:

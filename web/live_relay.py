@@ -11,9 +11,16 @@ import os
 import threading
 from collections import deque
 
-from mat.live_socket import LiveClient
+from flask import current_app
+
+from mat.daemon.live_socket import LiveClient
 
 EVENTS_PER_SUBSCRIBER = 64
+
+
+def get_relay() -> "LiveRelay":
+    """This process's one relay of the daemon's live socket (made by create_app)."""
+    return current_app.extensions["live_relay"]
 
 
 class Subscriber:

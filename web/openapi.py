@@ -6,9 +6,9 @@ operation against it with schemathesis.
 """
 from __future__ import annotations
 
-from mat.pin import PIN_PATTERN
-from mat.pipeline import FLOOR_CHOICES
-from mat.store import MAX_SESSION_ID, TEMPO_MAX_S, TEMPO_MIN_S
+from mat.storage.pin import PIN_PATTERN
+from mat.pipeline.pipeline import FLOOR_CHOICES
+from mat.storage.store import MAX_SESSION_ID, TEMPO_MAX_S, TEMPO_MIN_S
 
 
 def _ref(name: str) -> dict:

@@ -1,5 +1,5 @@
 """Browser fixtures: the app served by waitress on a free port, a fake daemon (a real
-mat.live_socket.LiveServer publishing scripted states), a seeded store, and Debian's chromium
+mat.daemon.live_socket.LiveServer publishing scripted states), a seeded store, and Debian's chromium
 driven by Playwright's sync API at a phone's viewport."""
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mat.live_socket import LiveServer
-from mat.store import Store, StoreWriter
+from mat.daemon.live_socket import LiveServer
+from mat.storage.store import Store, StoreWriter
 from web import create_app
 from web_seed import waitress_in_thread
 

@@ -2,7 +2,7 @@
 fake daemon on the live socket. Screenshots go to test-artifacts/screenshots/."""
 from __future__ import annotations
 
-from mat.store import Store
+from mat.storage.store import Store
 
 from conftest import live_state, screenshot
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .alerts import AlertSounds
-from .events import Event
-from .pipeline import Pipeline
+from mat.daemon.alerts import AlertSounds
+from mat.pipeline.events import Event
+from mat.pipeline.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,9 @@ class MatLoop:
     """The realtime loop around one Pipeline.
 
     grid: a `hardware.grid_adc.GridADC`. feedback: a `hardware.feedback.Feedback`.
-    store_writer: a `mat.store.StoreWriter` (or None). store: the `mat.store.Store` the writer
-    writes to (sessions are opened and closed through it). live: a `mat.live_socket.LiveServer`
-    (or None). recorder: a `mat.recording.RecordingWriter` for `--record` (or None).
+    store_writer: a `mat.storage.store.StoreWriter` (or None). store: the `mat.storage.store.Store` the writer
+    writes to (sessions are opened and closed through it). live: a `mat.daemon.live_socket.LiveServer`
+    (or None). recorder: a `mat.storage.recording.RecordingWriter` for `--record` (or None).
     clock: the clock the grid runs on. notify: callable(str) for sd_notify (or None).
     """
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from .db import get_store
+from web.db import get_store
 
 bp = Blueprint("live", __name__)
 

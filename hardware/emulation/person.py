@@ -26,7 +26,7 @@ Scenario vocabulary, one step per line (`#` starts a comment; durations in secon
         unloaded=1 hum_mv=1.5 mains_hz=50 adc_noise=2 seed=1
                             # the mat's quirks (optional; default: taken from the first person)
     recording fps=100 jitter=0.1 drop=0.002
-                            # how `mat.scenarios.write_labelled` samples it (no effect here)
+                            # how `mat.tools.suite.write_labelled` samples it (no effect here)
     person mass_kg=75 size=1.0 lumbar_len_cm=17 offset_x_cm=0 offset_y_cm=0
            relaxed_level=0.75 rest_press=0.6 breath_bpm=15 breath_depth=1 seed=1
            (legacy, used for the mat when there is no `mat` step:) material noise spread creep drift
@@ -66,7 +66,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from .materials import GAIN_FULL_SCALE_V, SUPPLY_V, material as material_named, volts_to_counts
+from hardware.materials import GAIN_FULL_SCALE_V, SUPPLY_V, material as material_named, volts_to_counts
 
 CELL_CM = 6.0
 #: The body along the back, in nominal cm below the lowest ribs (a body with a 17-cm lumbar

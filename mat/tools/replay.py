@@ -9,9 +9,9 @@ import json
 import sys
 from typing import Iterable, TextIO
 
-from .events import Event
-from .pipeline import Pipeline
-from .recording import read_recording
+from mat.pipeline.events import Event
+from mat.pipeline.pipeline import Pipeline
+from mat.storage.recording import read_recording
 
 
 def replay_events(path, floor: float | None = None, material: str | None = None,

@@ -33,7 +33,7 @@ import numpy as np
 
 from hardware.materials import SUPPLY_V, rail_counts
 
-from .conditioning import MAX_PLAUSIBLE_TARE_COUNTS, RAIL_FRACTION, ZERO_COUNTS
+from mat.pipeline.conditioning import MAX_PLAUSIBLE_TARE_COUNTS, RAIL_FRACTION, ZERO_COUNTS
 
 OK, FAIL, WARN = "✓", "✗", "!"
 SERVICES = ("flatback-mat", "flatback-web")
@@ -154,7 +154,7 @@ def run_doctor(config=None, *, emulated: bool = False, bus=None, clock=None, out
 # -- 1. configuration ------------------------------------------------------------------------
 def check_config(checks: Checklist, config):
     """The configuration to check the rest with; a bad one fails here and the defaults stand in."""
-    from .config import Config, ConfigError, DEFAULT_PATH, load_config
+    from mat.config import Config, ConfigError, DEFAULT_PATH, load_config
 
     if not isinstance(config, (Config, ConfigError)):
         try:
@@ -427,7 +427,7 @@ def check_database(checks: Checklist, config) -> None:
     """The state directory is writable, and the database (if there is one yet) is sound."""
     import sqlite3
 
-    from .store import Store
+    from mat.storage.store import Store
 
     state_dir = Path(config.paths.state_dir)
     if not state_dir.is_dir():
@@ -496,12 +496,12 @@ def check_services(checks: Checklist, states: dict[str, str] | None) -> None:
 def emulated_bus(config, clock, person=None):
     """Emulated chips for the configured grid, with `person` (default: someone lying relaxed,
     who has been there a few seconds already) on the mat."""
-    from hardware.emulated_ads1115 import build_emulated_grid
+    from hardware.emulation.ads1115 import build_emulated_grid
 
     if person is None:
-        from hardware.simulated_person import Scenario, SimulatedPerson
+        from hardware.emulation.person import Scenario, SimulatedPerson
 
-        from .service import LoopingPerson
+        from hardware.emulation.mat import LoopingPerson
 
         person = LoopingPerson(SimulatedPerson(Scenario.parse(RELAXED_PERSON), rows=config.grid.rows,
                                                cols=config.grid.cols, gain=config.grid.gain),

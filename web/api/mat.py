@@ -1,23 +1,15 @@
-"""The JSON API: sessions, settings, commands to the daemon, and the live stream (SSE).
-
-Bad input is a 400 {"error", "field"}, an unknown session a 404, a command while the daemon
-is not running a 503: never a 500.
-"""
+"""Talking to the mat: its commands (calibrate, start, stop), the live stream, and this API's
+own description."""
 from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Response, current_app, jsonify
 
-from mat.store import SettingsError
-
-from . import get_relay, json_error
-from .db import get_store
-from .live_relay import sse
-from .openapi import openapi_spec
-from .pin import pin_required
-
-bp = Blueprint("api", __name__, url_prefix="/api")
+from web.api import bp
+from web.guards import json_error
+from web.live_relay import get_relay, sse
+from web.openapi import openapi_spec
 
 DAEMON_DOWN = "the mat's daemon is not running (start flatback-mat.service, or `mat demo`)"
 
@@ -26,54 +18,6 @@ DAEMON_DOWN = "the mat's daemon is not running (start flatback-mat.service, or `
 def openapi():
     """This API, described (web/openapi.py)."""
     return jsonify(openapi_spec(current_app.config["MAX_LIVE_CLIENTS"]))
-
-
-@bp.get("/sessions")
-def sessions():
-    return jsonify(get_store().list_sessions())
-
-
-@bp.get("/sessions/<id:session_id>")
-def session(session_id: int):
-    """The session row, its reps, events and contact samples ({"t": [...], "values": [...]})."""
-    data = get_store().export_session_json(session_id)
-    if data is None:
-        return json_error(404, f"no session {session_id}")
-    return jsonify(data)
-
-
-@bp.delete("/sessions/<id:session_id>")
-@pin_required
-def delete_session(session_id: int):
-    if not get_store().delete_session(session_id):
-        return json_error(404, f"no session {session_id}")
-    return jsonify({"deleted": session_id})
-
-
-@bp.route("/sessions/<path:text>", methods=["GET", "DELETE"])
-def not_a_session_id(text: str):
-    """Anything else after /api/sessions/ (the routes above take the numbers)."""
-    return json_error(400, f"must be a session number (a whole number from 1), not {text!r}", field="session_id")
-
-
-@bp.get("/settings")
-def get_settings():
-    return jsonify(get_store().get_settings())
-
-
-@bp.put("/settings")
-@pin_required
-def put_settings():
-    """Change some of floor, tempo_s, sound: all of them or none (the store validates)."""
-    changes = request.get_json(silent=True)
-    if not isinstance(changes, dict) or not changes:
-        return json_error(400, 'send a JSON object such as {"floor": 0.5, "tempo_s": 3, "sound": true}')
-    try:
-        settings = get_store().update_settings(**changes)
-    except SettingsError as error:
-        return json_error(400, error.message, field=error.field)
-    applied = get_relay().send_command("settings_changed")
-    return jsonify(dict(settings, applied=applied))
 
 
 def _command(name: str):

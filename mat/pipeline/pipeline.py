@@ -15,11 +15,11 @@ import numpy as np
 from hardware.materials import material as material_named
 from hardware.materials import rail_counts
 
-from .calibration import Calibration, Calibrator
-from .conditioning import CellConditioner, ConditionedFrame
-from .detector import BODY_LEAVING_SHARE, LiftOffDetector, LumbarContact, Zone
-from .events import Event, make_event
-from .reps import RepCounter
+from mat.pipeline.calibration import Calibration, Calibrator
+from mat.pipeline.conditioning import CellConditioner, ConditionedFrame
+from mat.pipeline.detector import BODY_LEAVING_SHARE, LiftOffDetector, LumbarContact, Zone
+from mat.pipeline.events import Event, make_event
+from mat.pipeline.reps import RepCounter
 
 #: A body is on the mat when the cells are raised by this many counts on average (counts/cell).
 PRESENT_COUNTS_PER_CELL = 900

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .events import count_liftoffs
+from mat.pipeline.events import count_liftoffs
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class SettingsError(ValueError):
 
 def validate_settings(changes: dict) -> dict:
     """Checked, normalised settings; SettingsError on the first bad field (nothing applied)."""
-    from .pipeline import FLOOR_CHOICES
+    from mat.pipeline.pipeline import FLOOR_CHOICES
 
     clean = {}
     for key, value in changes.items():

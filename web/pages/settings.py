@@ -5,14 +5,14 @@ and applies it within a second.
 """
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from mat.pin import PinError
-from mat.store import SettingsError
+from mat.storage.pin import PinError, validate_pin
+from mat.storage.store import SettingsError
 
-from . import get_relay
-from .db import get_store
-from .pin import require_pin, status_for
+from web.db import get_store
+from web.guards import pin_lock, require_pin, set_pin, status_for
+from web.live_relay import get_relay
 
 bp = Blueprint("settings", __name__)
 
@@ -51,3 +51,39 @@ def _number(field: str) -> float:
         return float(text)
     except ValueError:
         raise SettingsError(field, f"must be a number, not {text!r}") from None
+
+
+# -- the PIN's forms --------------------------------------------------------------------------------
+@bp.post("/settings/pin")
+def change_pin():
+    """Set or change the PIN from the settings page (new_pin twice; the current one if locked)."""
+    try:
+        require_pin(request.form.get("pin"))
+        new_pin = validate_pin(request.form.get("new_pin", ""), "new_pin")
+        if request.form.get("confirm_pin", "") != new_pin:
+            raise PinError("does not match the new PIN", "confirm_pin")
+        set_pin(new_pin, "new_pin")
+    except PinError as error:
+        return _settings_with(error)
+    return redirect(url_for("settings.index", saved="pin_set"))
+
+
+@bp.post("/settings/pin/remove")
+def remove_pin():
+    try:
+        require_pin(request.form.get("pin"))
+    except PinError as error:
+        return _settings_with(error)
+    pin_lock().clear()
+    session.clear()
+    return redirect(url_for("settings.index", saved="pin_removed"))
+
+
+@bp.post("/settings/lock")
+def lock_now():
+    session.clear()
+    return redirect(url_for("settings.index", saved="locked"))
+
+
+def _settings_with(error: PinError):
+    return render_settings(pin_error=error, status=status_for(error))

@@ -7,8 +7,8 @@ a too-fast descent, the fault pattern when a chip or cell is lost.
 """
 from __future__ import annotations
 
-from .detector import Zone
-from .events import Event
+from mat.pipeline.detector import Zone
+from mat.pipeline.events import Event
 
 _ONE_SHOTS = {
     "present": "chirp",

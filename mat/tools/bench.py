@@ -6,9 +6,9 @@
   from the moment the simulator's true lumbar contact crosses the floor to the buzzer pin on.
 - CPU per frame: pipeline + hand-off to the store writer, on this machine's CPU.
 - detection quality, on two suites of labelled recordings (DESIGN.md 6.3) at floors 0.5 and
-  0.7: our own (mat.scenarios.SUITE, written out by the simulator) and a directory of
+  0.7: our own (hardware.emulation.scenarios.SUITE, written out by the simulator) and a directory of
   recordings we did not make (DESIGN.md 6.5). Each recording is replayed exactly as
-  `mat replay` does it and judged by mat.scoring, by the rules the project is judged by.
+  `mat replay` does it and judged by mat.tools.scoring, by the rules the project is judged by.
 """
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ import numpy as np
 
 from hardware.clock import SystemClock, VirtualClock
 
-from . import scoring
-from .pipeline import Pipeline
+from mat.tools import scoring
+from mat.pipeline.pipeline import Pipeline
 
 #: A detected lift-off matches a true one if it fires within the true interval widened by this (s).
 MATCH_SLACK_S = 0.3
@@ -34,8 +34,8 @@ MATCH_SLACK_S = 0.3
 
 def measure_frame_rate(seconds: float = 2.0) -> float:
     """Frames per second of GridADC over the emulated bus, on the system clock."""
-    from hardware.emulated_mat import emulated_grid_adc
-    from hardware.simulated_person import Scenario, SimulatedPerson
+    from hardware.emulation.mat import emulated_grid_adc
+    from hardware.emulation.person import Scenario, SimulatedPerson
 
     person = SimulatedPerson(Scenario.parse("person mass_kg=75 seed=1\nlie_down\nrelax 600s\n"))
     clock = SystemClock()
@@ -50,11 +50,11 @@ def measure_frame_rate(seconds: float = 2.0) -> float:
 
 def measure_latency(scenarios: dict[str, str], floor: float = 0.5) -> list[float]:
     """Alert latencies (s) from true floor crossings to the buzzer turning on, in emulated time."""
-    from hardware.emulated_mat import emulated_grid_adc
+    from hardware.emulation.mat import emulated_grid_adc
     from hardware.feedback import LIFTED_HZ, Feedback
-    from hardware.simulated_person import Scenario, SimulatedPerson
+    from hardware.emulation.person import Scenario, SimulatedPerson
 
-    from .daemon import MatLoop
+    from mat.daemon.loop import MatLoop
 
     latencies: list[float] = []
     for text in scenarios.values():
@@ -80,7 +80,7 @@ def measure_cpu_per_frame(text: str, frames: int = 20_000) -> float:
     """Mean CPU time (ms) per frame of pipeline + store hand-off, over a simulated session."""
     import queue
 
-    from hardware.simulated_person import Scenario, SimulatedPerson
+    from hardware.emulation.person import Scenario, SimulatedPerson
 
     person = SimulatedPerson(Scenario.parse(text))
     dt = 0.01
@@ -102,21 +102,21 @@ def measure_cpu_per_frame(text: str, frames: int = 20_000) -> float:
 #: The floors every suite is judged at (DESIGN.md 7).
 FLOORS = (0.5, 0.7)
 #: `--recordings` by default: the recordings we did not make, beside the project (DESIGN.md 6.5).
-EXTERNAL_RECORDINGS = Path(__file__).resolve().parent.parent.parent / "shared" / "recordings" / "external"
+EXTERNAL_RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "recordings" / "external"
 #: `--quick`: this many scenarios of each suite (spread over the suite), one loop-latency scenario.
 QUICK_SCENARIOS = 4
 
 
 def own_suite(quick: bool = False) -> dict[str, str]:
     """Our simulator's scenarios for the bench (name -> scenario text)."""
-    from .scenarios import SUITE
+    from hardware.emulation.scenarios import SUITE
 
     return _spread(SUITE, QUICK_SCENARIOS) if quick else dict(SUITE)
 
 
 def latency_suite(quick: bool = False) -> dict[str, str]:
     """Scenarios for the alert latency through the whole emulated loop."""
-    from .scenarios import LATENCY_SUITE
+    from hardware.emulation.scenarios import LATENCY_SUITE
 
     return dict(list(LATENCY_SUITE.items())[:1]) if quick else dict(LATENCY_SUITE)
 
@@ -132,19 +132,15 @@ def _spread(items: dict, n: int) -> dict:
 
 def write_own_suite(suite: dict[str, str], directory, jobs: int) -> list[tuple[str, Path, Path]]:
     """Write the scenarios as labelled recordings (NAME.csv + NAME.labels.json) into directory."""
-    from . import scenarios
+    from mat.tools.suite import write_suite
 
-    if hasattr(scenarios, "write_suite"):
-        scenarios.write_suite(directory, suite, jobs=jobs)
-    else:
-        for name in suite:
-            scenarios.write_labelled(name, directory)
+    write_suite(directory, suite, jobs=jobs)
     return [item for item in scoring.labelled_recordings(directory) if item[0] in suite]
 
 
 def replay_and_score(job: tuple[str, str, str, str, float]) -> tuple[str, float, scoring.RecordingScore]:
     """One recording at one floor: replayed as `mat replay` does it, judged against its labels."""
-    from .replay import replay_events
+    from mat.tools.replay import replay_events
 
     suite, name, csv_path, labels_path, floor = job
     try:
@@ -215,7 +211,7 @@ def run_bench(quick: bool = False, with_load: bool = False, deployment_prioritie
         if own:
             try:
                 suites["own"] = write_own_suite(own, tmp, jobs=max(1, jobs or os.cpu_count() or 1))
-                sources["own"] = f"mat.scenarios.SUITE ({len(own)} scenarios{', --quick' if quick else ''})"
+                sources["own"] = f"hardware.emulation.scenarios.SUITE ({len(own)} scenarios{', --quick' if quick else ''})"
             except Exception as error:  # noqa: BLE001 — the rest of the bench still runs
                 notes.append(f"own suite: could not write its recordings: {type(error).__name__}: {error}")
         directory = Path(recordings) if recordings is not None else EXTERNAL_RECORDINGS
@@ -269,7 +265,7 @@ def run_bench(quick: bool = False, with_load: bool = False, deployment_prioritie
         "notes": notes,
     }
     if with_load:
-        from .loadbench import measure_latency_under_load
+        from mat.tools.loadbench import measure_latency_under_load
 
         load = measure_latency_under_load(quick=quick, deployment_priorities=deployment_priorities)
         result["notes"] = load.pop("notes", []) + result["notes"]

@@ -12,7 +12,7 @@ import numpy as np
 
 from hardware.materials import SensorMaterial
 
-from .events import Event, make_event
+from mat.pipeline.events import Event, make_event
 
 #: A cell this close to the supply rail reads a short, not a body (fraction of rail counts).
 RAIL_FRACTION = 0.99

@@ -1,4 +1,4 @@
-"""Wiring: the processes `mat run`, `mat web` and `mat demo` built from config.
+"""`mat run`: the daemon's parts built from the configuration and wired together.
 
 This is the one place that decides real hardware or emulation: the real I2C bus and pin
 factory on a Pi, the emulated chips, mock pins and a simulated person elsewhere. Everything
@@ -9,12 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
-import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -41,18 +36,18 @@ def build_loop(config, *, emulated: bool, scenario: str | None = None, record: s
     from hardware.feedback import Feedback
     from hardware.grid_adc import GridADC
 
-    from .daemon import MatLoop
-    from .live_socket import LiveServer
-    from .pipeline import Pipeline
-    from .recording import RecordingWriter
-    from .store import Store, StoreWriter
+    from mat.daemon.loop import MatLoop
+    from mat.daemon.live_socket import LiveServer
+    from mat.pipeline.pipeline import Pipeline
+    from mat.storage.recording import RecordingWriter
+    from mat.storage.store import Store, StoreWriter
 
     grid_config = config.grid
     clock = clock or SystemClock()
     if emulated:
-        from hardware.emulated_mat import emulated_grid_adc
+        from hardware.emulation.mat import emulated_grid_adc
 
-        person = _demo_person(scenario, start_s=clock.monotonic())
+        person = _emulated_person(scenario, start_s=clock.monotonic())
         grid = emulated_grid_adc(person, clock, rows=grid_config.rows, cols=grid_config.cols,
                                  addresses=grid_config.addresses, gain=grid_config.gain,
                                  data_rate=grid_config.data_rate)
@@ -83,10 +78,10 @@ def build_loop(config, *, emulated: bool, scenario: str | None = None, record: s
     return loop
 
 
-def _demo_person(scenario: str | None, start_s: float = 0.0):
-    from hardware.simulated_person import Scenario, SimulatedPerson
-
-    from .scenarios import DEMO, SUITE
+def _emulated_person(scenario: str | None, start_s: float = 0.0):
+    from hardware.emulation.mat import LoopingPerson
+    from hardware.emulation.person import Scenario, SimulatedPerson
+    from hardware.emulation.scenarios import DEMO, SUITE
 
     if scenario is None or scenario == DEMO_SCENARIO:
         text = DEMO
@@ -95,19 +90,6 @@ def _demo_person(scenario: str | None, start_s: float = 0.0):
     else:
         text = Path(scenario).read_text()
     return LoopingPerson(SimulatedPerson(Scenario.parse(text)), start_s)
-
-
-class LoopingPerson:
-    """Plays a simulated person's scenario over and over, so the demo never runs dry."""
-
-    def __init__(self, person, start_s: float = 0.0) -> None:
-        self.person = person
-        self.start_s = start_s  # the clock's time when the scenario begins
-
-    def analog_input_for_row(self, row: int):
-        inner = self.person.analog_input_for_row(row)
-        period = self.person.duration_s
-        return lambda channel, t: inner(channel, (t - self.start_s) % period)
 
 
 def _notifier():
@@ -136,69 +118,3 @@ def run_daemon(config, *, emulated: bool = False, scenario: str | None = None, r
             loop.live.close()
         loop.feedback.close()
     return 0
-
-
-def run_web(config, host: str | None = None, port: int | None = None) -> int:
-    from web import create_app
-    from web.server import serve
-
-    app = create_app({"DATABASE": str(config.paths.database_path), "LIVE_SOCKET": config.paths.socket,
-                      "MAX_LIVE_CLIENTS": config.web.max_live_clients})
-    host, port = host or config.web.host, port or config.web.port
-    try:
-        serve(app, host=host, port=port, threads=config.web.threads)
-    except OSError as error:
-        print(f"mat web: cannot listen on {host}:{port}: {error.strerror}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def run_demo(config, host: str = "127.0.0.1", port: int = 8080) -> int:
-    """Daemon and web server as two processes, as on the Pi, on emulated hardware."""
-    state_dir = Path(tempfile.mkdtemp(prefix="flatback-demo-"))
-    env = dict(os.environ, FLATBACK_STATE_DIR=str(state_dir), FLATBACK_SOCKET=str(state_dir / "mat.sock"),
-               GPIOZERO_PIN_FACTORY="mock", GPIOZERO_MOCK_PIN_CLASS="mockpwmpin")
-    mat = [sys.executable, "-m", "mat.cli"]
-    if config.source:
-        mat += ["--config", str(config.source)]
-    # SIGTERM (`kill`) stops both as Ctrl-C does; SIGINT too when a shell started us ignoring it.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.default_int_handler)
-    daemon = subprocess.Popen(mat + ["run", "--emulated"], env=env)
-    web = subprocess.Popen(mat + ["web", "--host", host, "--port", str(port)], env=env)
-    try:
-        if not wait_for_port(host, port, timeout_s=20, processes=(daemon, web)):
-            print("mat demo: the web server did not start", file=sys.stderr)
-            return 1
-        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-        print(f"Flatback is running at http://{shown}:{port}/", flush=True)
-        print(f"(state in {state_dir}; Ctrl-C stops both)", flush=True)
-        while daemon.poll() is None and web.poll() is None:
-            time.sleep(0.5)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        for process in (web, daemon):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in (web, daemon):
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def wait_for_port(host: str, port: int, timeout_s: float, processes) -> bool:
-    """True once `host:port` takes connections; False after `timeout_s`, or at once when one of
-    `processes` (the ones that should be listening) has exited."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if any(p.poll() is not None for p in processes):
-            return False
-        try:
-            with socket.create_connection((host if host != "0.0.0.0" else "127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.2)
-    return False

@@ -6,12 +6,12 @@ from datetime import datetime
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
-from mat.events import count_liftoffs
-from mat.pin import PinError
-from mat.recording import RecordingWriter
+from mat.pipeline.events import count_liftoffs
+from mat.storage.pin import PinError
+from mat.storage.recording import RecordingWriter
 
-from .db import get_store
-from .pin import require_pin, status_for
+from web.db import get_store
+from web.guards import require_pin, status_for
 
 bp = Blueprint("sessions", __name__)
 

@@ -66,10 +66,10 @@ FLOOR = 0.5
 def steady_arches(reps: int) -> str:
     """A session of `reps` fast leg lifts, every one with a sharp 0.3-deep arch (one arch
     per 1.8 s), from a person whose cells neither creep nor drift."""
-    from .scenarios import _session
+    from hardware.emulation.scenarios import session_text
 
     arches = ",".join(str(i) for i in range(1, reps + 1))
-    return _session("mass_kg=75 seed=34 creep=0 drift=0",
+    return session_text("mass_kg=75 seed=34 creep=0 drift=0",
                     f"set reps={reps} descent_s=0.7 ascent_s=0.4 top_pause_s=0.1 arch_s=0.4 tempo_jitter=0 arch_reps={arches}\n")
 
 
@@ -152,7 +152,7 @@ class _Conductor(threading.Thread):
                 "load_generator": _cpu_s(self._load.pid) if self._load else 0.0, "machine": _machine_busy_s()}
 
     def _start_web(self) -> None:
-        from .service import wait_for_port
+        from mat.tools.demo import wait_for_port
 
         self._port = _free_port()
         env = dict(os.environ, FLATBACK_STATE_DIR=str(self.state_dir), FLATBACK_SOCKET=str(self.sock_path))
@@ -166,7 +166,7 @@ class _Conductor(threading.Thread):
 
     def _start_load(self) -> int:
         """Start the browsers and the page load; the number of streams open when ready."""
-        self._load = subprocess.Popen(self._nice(LOAD_NICE) + [sys.executable, "-m", "mat.loadbench",
+        self._load = subprocess.Popen(self._nice(LOAD_NICE) + [sys.executable, "-m", "mat.tools.loadbench",
                                                                f"http://127.0.0.1:{self._port}", "600"],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self._load.stdout.readline().split()
@@ -250,15 +250,15 @@ def run_interleaved(arches_per_phase: int, deployment_priorities: bool = True) -
     """One realtime session, phases as in `PHASES`; per phase its arches' latencies (s), its
     frame rate and the load generator's figures."""
     from hardware.clock import SystemClock
-    from hardware.emulated_mat import emulated_grid_adc
+    from hardware.emulation.mat import emulated_grid_adc
     from hardware.feedback import LIFTED_HZ, Feedback
-    from hardware.simulated_person import Scenario, SimulatedPerson
+    from hardware.emulation.person import Scenario, SimulatedPerson
 
-    from .daemon import MatLoop
-    from .live_socket import LiveServer
-    from .pipeline import Pipeline
-    from .service import LoopingPerson
-    from .store import Store, StoreWriter
+    from mat.daemon.loop import MatLoop
+    from mat.daemon.live_socket import LiveServer
+    from mat.pipeline.pipeline import Pipeline
+    from mat.daemon.wiring import LoopingPerson
+    from mat.storage.store import Store, StoreWriter
 
     # Enough reps for every phase plus the arches lost while the load starts and stops.
     person = SimulatedPerson(Scenario.parse(steady_arches(len(PHASES) * arches_per_phase + 40)))
@@ -511,7 +511,7 @@ def _browse(base: str, load: _Load, worker: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """python -m mat.loadbench BASE_URL MAX_SECONDS: prints `ready N` (N streams open) once
+    """python -m mat.tools.loadbench BASE_URL MAX_SECONDS: prints `ready N` (N streams open) once
     all the streams are open, then runs until its input ends (or MAX_SECONDS) and prints its
     figures as one JSON line."""
     base, seconds = argv[0], float(argv[1])

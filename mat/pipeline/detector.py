@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .calibration import Calibration
-from .events import Event, make_event
+from mat.pipeline.calibration import Calibration
+from mat.pipeline.events import Event, make_event
 
 #: The glued level follows a back pressed harder within seconds (time constant, s).
 GLUED_UP_S = 2.0

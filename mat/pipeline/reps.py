@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .events import Event, make_event
+from mat.pipeline.events import Event, make_event
 
 #: Smoothing of the tilt (time constant, s): reps take seconds, noise and hum milliseconds.
 SMOOTHING_S = 0.25

@@ -1,29 +1,24 @@
-"""Named scenarios for the demo, the tests and `mat bench`, and labelled recordings of them.
+"""Named scenarios for the demo, the tests and `mat bench`, and the suite of varied people.
 
-Each scenario is a text for `hardware.simulated_person.Scenario`. `write_labelled` turns one
-into `NAME.csv` + `NAME.labels.json` (DESIGN.md 6.3): `python -m mat.scenarios OUTDIR`.
+Each scenario is a text for `hardware.emulation.person.Scenario`; `frame_times` gives the
+frame times a real loop would read them at. `mat.tools.suite` writes them out as labelled
+recordings.
 """
 from __future__ import annotations
 
-import json
-import sys
-import zlib
-from pathlib import Path
 
 import numpy as np
-
-from .recording import RecordingWriter
 
 _START = "empty 3\nlie_down 1.5\nrelax 3\npress 4\n"
 _END = "get_up 1.2\nempty 8\n"
 
 
-def _session(person: str, body: str) -> str:
+def session_text(person: str, body: str) -> str:
     return f"person {person}\n{_START}{body}{_END}"
 
 
 #: The demo: sets of leg lifts with an arch now and then, a near miss, a too-fast set.
-DEMO = _session(
+DEMO = session_text(
     "mass_kg=72 seed=11",
     "set reps=8 descent_s=3 arch_reps=5 arch_depth=0.3\nrest 15\n"
     "set reps=8 descent_s=3 near_miss_reps=3 arch_reps=7 arch_kind=slow arch_depth=0.35\nrest 15\n"
@@ -169,10 +164,10 @@ SUITE: dict[str, str] = draw_suite(SUITE_SEED, 26)
 
 #: Scenarios with many lift-offs, for measuring alert latency through the whole loop.
 LATENCY_SUITE: dict[str, str] = {
-    "latency_sharp": _session("mass_kg=75 seed=31", "set reps=10 arch_reps=1,2,3,4,5,6,7,8,9,10\n"),
-    "latency_slow": _session("mass_kg=90 seed=32",
+    "latency_sharp": session_text("mass_kg=75 seed=31", "set reps=10 arch_reps=1,2,3,4,5,6,7,8,9,10\n"),
+    "latency_slow": session_text("mass_kg=90 seed=32",
                              "set reps=10 arch_reps=1,2,3,4,5,6,7,8,9,10 arch_kind=slow arch_depth=0.35\n"),
-    "latency_light": _session("mass_kg=50 noise=0.02 seed=33", "set reps=10 arch_reps=1,3,5,7,9\n"),
+    "latency_light": session_text("mass_kg=50 noise=0.02 seed=33", "set reps=10 arch_reps=1,3,5,7,9\n"),
 }
 
 
@@ -182,56 +177,6 @@ def scenario_text(name_or_text: str) -> tuple[str, str]:
         if name_or_text in table:
             return name_or_text, table[name_or_text]
     return "scenario", name_or_text
-
-
-def write_labelled(name_or_text: str, directory, frame_rate_hz: float | None = None, jitter: bool = True,
-                   floor: float = 0.5, drop: float | None = None, name: str | None = None) -> tuple[Path, Path]:
-    """Write NAME.csv (the recording) and NAME.labels.json (the truth) into `directory`.
-
-    Frame rate, jitter and dropped frames come from the scenario's `recording` step (default
-    100 Hz, ±10 % jitter, no drops) unless given here."""
-    from hardware.simulated_person import Scenario, SimulatedPerson
-
-    found, text = scenario_text(name_or_text)
-    name = name or found
-    person = SimulatedPerson(Scenario.parse(text))
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    csv_path, labels_path = directory / f"{name}.csv", directory / f"{name}.labels.json"
-    rate = frame_rate_hz or person.recording["fps"]
-    spread = person.recording["jitter"] if jitter else 0.0
-    drops = person.recording["drop"] if drop is None else drop
-    rng = np.random.default_rng(zlib.crc32(name.encode()))
-    times = frame_times(person.duration_s, rate, rng, spread, drops)
-    frames = person.frames(times)
-    with open(csv_path, "w", newline="") as out:
-        # The writer owns the header; the body is formatted in bulk (same format, much faster).
-        RecordingWriter(out, person.rows, person.cols, gain=person.gain, material=person.mat.material,
-                        extra_header={"source": "flatback-sim"}).close()
-        rows = frames.reshape(len(times), -1).tolist()
-        out.write("".join(f"{t:.6f}," + ",".join(map(str, row)) + "\n" for t, row in zip(times, rows)))
-    labels = person.labels(floor)
-    labels["sim"]["fps"] = rate
-    labels["sim"]["recording"] = {"fps": rate, "jitter": spread, "drop": drops, "frames": len(times)}
-    labels_path.write_text(json.dumps(labels))
-    return csv_path, labels_path
-
-
-def write_suite(directory, suite: dict[str, str] | None = None, floor: float = 0.5, jobs: int | None = None) -> list[Path]:
-    """Write every scenario of a suite (default SUITE) as a labelled recording, in parallel."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    suite = SUITE if suite is None else suite
-    Path(directory).mkdir(parents=True, exist_ok=True)
-    names = list(suite)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        done = list(pool.map(_write_one, [(name, suite[name], str(directory), floor) for name in names]))
-    return done
-
-
-def _write_one(job) -> Path:
-    name, text, directory, floor = job
-    return write_labelled(text, directory, floor=floor, name=name)[0]
 
 
 def frame_times(duration_s: float, frame_rate_hz: float, rng=None, jitter: float = 0.1, drop: float = 0.0) -> list[float]:
@@ -249,25 +194,3 @@ def frame_times(duration_s: float, frame_rate_hz: float, rng=None, jitter: float
             steps += dt * burst * dropped
     times = np.round(np.concatenate([[0.0], np.cumsum(steps)]), 6)
     return times[times < duration_s].tolist()
-
-
-def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv:
-        print("usage: python -m mat.scenarios OUTDIR [NAME ...]   (default: the whole SUITE)\n"
-              "       python -m mat.scenarios OUTDIR --draw SEED N", file=sys.stderr)
-        return 2
-    if len(argv) == 4 and argv[1] == "--draw":
-        paths = write_suite(argv[0], draw_suite(int(argv[2]), int(argv[3])))
-    elif len(argv) > 1:
-        paths = write_suite(argv[0], {name: scenario_text(name)[1] for name in argv[1:]})
-    else:
-        paths = write_suite(argv[0])
-    for path in paths:
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-

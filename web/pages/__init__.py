@@ -1,0 +1,1 @@
+"""The pages: live, history and sessions, settings (one blueprint each)."""
