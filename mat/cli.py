@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     replay = sub.add_parser("replay", help="run the pipeline over a recording")
     replay.add_argument("file")
     replay.add_argument("--floor", type=float)
-    replay.add_argument("--material", choices=["velostat", "fsr"])
+    replay.add_argument("--material", choices=["velostat", "fsr"], help="the grid's material when the recording does not say")
     replay.add_argument("--json", action="store_true", help="one JSON event per line")
 
     bench = sub.add_parser("bench", help="measure the DESIGN.md section 7 figures on this machine")

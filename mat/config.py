@@ -1,9 +1,10 @@
 """Configuration: a TOML file, validated in one place.
 
 The file is /etc/flatback/config.toml unless `--config` or $FLATBACK_CONFIG names another; a
-missing default file means the defaults below (DESIGN.md section 5). A bad value stops the
-daemon with one line naming the file, the key and what is allowed. Settings the user changes
-on the page (floor, tempo, sound) live in the database, not here.
+missing default file means the defaults below (mat/default_config.toml lists them all). A bad
+value stops the daemon with one line naming the file, the key and what is allowed. Settings the user changes
+on the page (floor, tempo, sound) live in the database; [detection] only seeds them on the
+first start (mat/pipeline/settings.py owns their rules).
 """
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+
+from hardware.grid_adc import DEFAULT_ADDRESSES
+from hardware.materials import MATERIALS
+from mat.pipeline.settings import DEFAULTS, SettingsError, validate_settings
 
 DEFAULT_PATH = Path("/etc/flatback/config.toml")
 ADS1115_RATES = (8, 16, 32, 64, 128, 250, 475, 860)
@@ -29,7 +34,7 @@ class GridConfig:
     rows: int = 4
     cols: int = 4
     chip: str = "ads1115"
-    addresses: tuple[int, ...] = (0x48, 0x49, 0x4A, 0x4B)
+    addresses: tuple[int, ...] = DEFAULT_ADDRESSES
     i2c_bus: int = 1
     gain: float = 1
     data_rate: int = 860
@@ -64,8 +69,11 @@ class WebConfig:
 
 @dataclass(frozen=True)
 class DetectionConfig:
-    floor: float = 0.5
-    tempo_s: float = 3.0
+    """Starting values of the user's settings: they seed the database on first start, after
+    which the page owns them."""
+
+    floor: float = DEFAULTS["floor"]
+    tempo_s: float = DEFAULTS["tempo_s"]
 
 
 @dataclass(frozen=True)
@@ -203,8 +211,8 @@ def _check(name: str, section: str, key: str, value):
                                     f"ADS1015 {', '.join(map(str, ADS1015_RATES))}")
             return value
         if key == "material":
-            if value not in ("velostat", "fsr"):
-                raise _fail(*where, "velostat or fsr")
+            if value not in MATERIALS:
+                raise _fail(*where, " or ".join(MATERIALS))
             return value
     if section == "feedback":
         if key == "button_pin":
@@ -230,17 +238,11 @@ def _check(name: str, section: str, key: str, value):
         if key == "max_live_clients":
             return _integer(*where, 1, 200)
     if section == "detection":
-        if key == "floor":
-            from mat.pipeline.pipeline import validate_floor
-
+        if key in ("floor", "tempo_s"):
             try:
-                return validate_floor(value) if not isinstance(value, bool) and isinstance(value, (int, float)) else validate_floor("x")
-            except ValueError:
-                raise _fail(*where, "0.20 to 0.90 in steps of 0.05") from None
-        if key == "tempo_s":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1.0 <= value <= 8.0:
-                raise _fail(*where, "seconds from 1.0 to 8.0")
-            return float(value)
+                return validate_settings({key: value})[key]
+            except SettingsError as error:
+                raise _fail(*where, error.message.removeprefix("must be ").split(" (")[0]) from None
     raise AssertionError((section, key))  # pragma: no cover - keys are checked against the dataclass
 
 

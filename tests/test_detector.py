@@ -4,7 +4,6 @@ import pytest
 
 from mat.pipeline.calibration import Calibration
 from mat.pipeline.detector import RECOVER_HOLD_S, LiftOffDetector, LumbarContact
-from mat.pipeline.pipeline import validate_floor
 
 
 def run(detector, contacts, dt=0.01, t0=0.0, leaving=None):
@@ -50,17 +49,6 @@ def test_zones_follow_the_floor():
     warning = detector.zone(0.7)
     assert warning.name == "warning" and warning.level == pytest.approx(0.5)
     assert detector.zone(0.61).level > detector.zone(0.75).level
-
-
-@pytest.mark.parametrize("floor, expected", [(0.5, 0.5), (0.2, 0.2), (0.9, 0.9), (0.55000001, 0.55)])
-def test_floor_accepts_its_steps(floor, expected):
-    assert validate_floor(floor) == expected
-
-
-@pytest.mark.parametrize("floor", [0.15, 0.93, 0.33, 0.95])
-def test_floor_refuses_values_off_its_range_or_step(floor):
-    with pytest.raises(ValueError, match="0.20 to 0.90"):
-        validate_floor(floor)
 
 
 def _calibration(lumbar_load=10.0):

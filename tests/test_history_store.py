@@ -6,7 +6,8 @@ import threading
 import numpy as np
 import pytest
 
-from mat.storage.store import MIGRATIONS, SCHEMA_VERSION, SettingsError, Store, StoreWriter
+from mat.pipeline.settings import SettingsError
+from mat.storage.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreWriter
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ operation against it with schemathesis.
 from __future__ import annotations
 
 from mat.storage.pin import PIN_PATTERN
-from mat.pipeline.pipeline import FLOOR_CHOICES
-from mat.storage.store import MAX_SESSION_ID, TEMPO_MAX_S, TEMPO_MIN_S
+from mat.pipeline.settings import FLOOR_CHOICES, TEMPO_MAX_S, TEMPO_MIN_S
+from mat.storage.store import MAX_SESSION_ID
 
 
 def _ref(name: str) -> dict:

@@ -30,11 +30,10 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from hardware.clock import Clock, VirtualClock
+from hardware.grid_adc import DEFAULT_ADDRESSES
 
 #: `analog_input(channel, t_s) -> volts`: the voltage on AIN`channel` (0..3) vs GND at time t_s.
 AnalogInput = Callable[[int, float], float]
-
-DEFAULT_ADDRESSES = (0x48, 0x49, 0x4A, 0x4B)
 
 POINTER_CONVERSION, POINTER_CONFIG, POINTER_LO_THRESH, POINTER_HI_THRESH = 0, 1, 2, 3
 POWER_ON_CONFIG = 0x8583

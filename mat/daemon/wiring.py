@@ -60,7 +60,7 @@ def build_loop(config, *, emulated: bool, scenario: str | None = None, record: s
     store_path.parent.mkdir(parents=True, exist_ok=True)
     store = Store(store_path)
     store.mark_interrupted_open_sessions()
-    settings = store.get_settings()
+    settings = store.seed_settings({"floor": config.detection.floor, "tempo_s": config.detection.tempo_s})
     pipeline = Pipeline(rows=grid_config.rows, cols=grid_config.cols, material=grid_config.material,
                         gain=grid_config.gain, floor=settings["floor"], tempo_s=settings["tempo_s"])
     feedback = Feedback(buzzer_pin=config.feedback.buzzer_pin, led_pin=config.feedback.led_pin,

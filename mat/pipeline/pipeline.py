@@ -20,6 +20,7 @@ from mat.pipeline.conditioning import CellConditioner, ConditionedFrame
 from mat.pipeline.detector import BODY_LEAVING_SHARE, LiftOffDetector, LumbarContact, Zone
 from mat.pipeline.events import Event, make_event
 from mat.pipeline.reps import RepCounter
+from mat.pipeline.settings import floor_choice, tempo_choice
 
 #: A body is on the mat when the cells are raised by this many counts on average (counts/cell).
 PRESENT_COUNTS_PER_CELL = 900
@@ -27,20 +28,6 @@ PRESENT_COUNTS_PER_CELL = 900
 ABSENT_COUNTS_PER_CELL = 450
 PRESENT_AFTER_S = 0.5
 ABSENT_AFTER_S = 4.0
-
-FLOOR_MIN, FLOOR_MAX, FLOOR_STEP = 0.20, 0.90, 0.05
-#: The floors a user can choose, exactly as JSON and the settings form write them.
-FLOOR_CHOICES = tuple(round(FLOOR_MIN + i * FLOOR_STEP, 2) for i in range(round((FLOOR_MAX - FLOOR_MIN) / FLOOR_STEP) + 1))
-
-
-def validate_floor(floor: float) -> float:
-    """The floor, rounded to its 0.05 step; ValueError outside 0.20–0.90 or off the step."""
-    floor = float(floor)
-    steps = round((floor - FLOOR_MIN) / FLOOR_STEP)
-    if not (FLOOR_MIN - 1e-9 <= floor <= FLOOR_MAX + 1e-9) or abs(FLOOR_MIN + steps * FLOOR_STEP - floor) > 1e-6:
-        raise ValueError(f"floor must be 0.20 to 0.90 in steps of 0.05, not {floor}")
-    return round(FLOOR_MIN + steps * FLOOR_STEP, 2)
-
 
 class SessionTally:
     """Running totals of one session, for the live page and the `session_end` summary."""
@@ -84,8 +71,8 @@ class Pipeline:
         self.rows, self.cols = rows, cols
         self.material, self.gain = material, gain
         self.conditioner = CellConditioner(rows, cols, material_named(material), rail_counts(gain))
-        self.floor = validate_floor(floor)
-        self.tempo_s = float(tempo_s)
+        self.floor = floor_choice(floor)
+        self.tempo_s = tempo_choice(tempo_s)
         self.present = False
         self.calibrator = Calibrator()
         self.calibration: Calibration | None = None
@@ -103,11 +90,11 @@ class Pipeline:
 
     # -- commands -------------------------------------------------------------------------
     def set_floor(self, floor: float) -> None:
-        self.floor = validate_floor(floor)
+        self.floor = floor_choice(floor)
         self.detector.floor = self.floor
 
     def set_tempo(self, tempo_s: float) -> None:
-        self.tempo_s = float(tempo_s)
+        self.tempo_s = tempo_choice(tempo_s)
         if self.reps is not None:
             self.reps.tempo_s = self.tempo_s
 

@@ -16,8 +16,9 @@ from typing import IO, Iterator
 
 import numpy as np
 
+from hardware.materials import MATERIALS
+
 FORMAT_LINE = "# flatback-recording 1"
-MATERIALS = ("velostat", "fsr")
 COUNT_MIN, COUNT_MAX = -32768, 32767
 
 

@@ -20,11 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from mat.pipeline.events import count_liftoffs
+from mat.pipeline.settings import DEFAULTS, validate_settings
 
 log = logging.getLogger(__name__)
 
-SETTINGS_DEFAULTS = {"floor": 0.5, "tempo_s": 3.0, "sound": True}
-TEMPO_MIN_S, TEMPO_MAX_S = 1.0, 8.0
 #: SQLite's largest rowid: no session has a bigger id (and SQLite cannot be asked for one).
 MAX_SESSION_ID = 2**63 - 1
 
@@ -78,39 +77,6 @@ MIGRATIONS: list[str] = [
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-class SettingsError(ValueError):
-    """A bad setting: `field` names it, the message says what is allowed."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-def validate_settings(changes: dict) -> dict:
-    """Checked, normalised settings; SettingsError on the first bad field (nothing applied)."""
-    from mat.pipeline.pipeline import FLOOR_CHOICES
-
-    clean = {}
-    for key, value in changes.items():
-        if key == "floor":
-            # Exactly one of the choices: 0.35, not 0.35000000000000003 (the API is described so).
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value not in FLOOR_CHOICES:
-                raise SettingsError("floor", "must be from 0.20 to 0.90 in steps of 0.05 (0.20, 0.25, … 0.90)")
-            clean["floor"] = float(value)
-        elif key == "tempo_s":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not TEMPO_MIN_S <= value <= TEMPO_MAX_S:
-                raise SettingsError("tempo_s", f"must be seconds from {TEMPO_MIN_S} to {TEMPO_MAX_S}")
-            clean["tempo_s"] = round(float(value), 1)
-        elif key == "sound":
-            if not isinstance(value, bool):
-                raise SettingsError("sound", "must be true or false")
-            clean["sound"] = value
-        else:
-            raise SettingsError(key, f"unknown setting; known: {', '.join(SETTINGS_DEFAULTS)}")
-    return clean
 
 
 def now_iso() -> str:
@@ -250,11 +216,19 @@ class Store:
 
     # -- settings --------------------------------------------------------------------------
     def get_settings(self) -> dict:
-        settings = dict(SETTINGS_DEFAULTS)
+        settings = dict(DEFAULTS)
         for key, value in self.db.execute("SELECT key, value FROM settings"):
             if key in settings:
                 settings[key] = json.loads(value)
         return settings
+
+    def seed_settings(self, starting: dict) -> dict:
+        """Store `starting` values (the config file's [detection]) for settings never stored yet:
+        they apply on the first start; after that the page owns the settings."""
+        clean = validate_settings(starting)
+        self.db.executemany("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)",
+                            [(key, json.dumps(value)) for key, value in clean.items()])
+        return self.get_settings()
 
     def update_settings(self, **changes) -> dict:
         clean = validate_settings(changes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request, session
 
 from mat.storage.pin import PinError, validate_pin
-from mat.storage.store import SettingsError
+from mat.pipeline.settings import SettingsError
 
 from web.api import bp
 from web.db import get_store

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
+from hardware.materials import MATERIALS
 from mat.pipeline.events import count_liftoffs
 from mat.storage.pin import PinError
 from mat.storage.recording import RecordingWriter
@@ -70,7 +71,7 @@ def session_csv(session_id: int):
     data = _session_or_404(store, session_id)
     t, counts = store.session_frames(session_id)
     rows, cols = data["rows"] or 4, data["cols"] or 4
-    material = data["material"] if data["material"] in ("velostat", "fsr") else "velostat"
+    material = data["material"] if data["material"] in MATERIALS else "velostat"
 
     def chunks():
         text = io.StringIO()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from mat.storage.pin import PinError, validate_pin
-from mat.storage.store import SettingsError
+from mat.pipeline.settings import SettingsError
 
 from web.db import get_store
 from web.guards import pin_lock, require_pin, set_pin, status_for
