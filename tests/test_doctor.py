@@ -15,7 +15,7 @@ from hardware.emulation.person import Scenario, SimulatedPerson
 from mat.config import Config, GridConfig, PathsConfig
 from mat.tools.doctor import FAIL, OK, RELAXED_PERSON, WARN, check_i2c_device, Checklist, emulated_bus, run_doctor
 from hardware.emulation.mat import LoopingPerson
-from mat.storage.store import Store
+from mat.storage.store import Store, StoreWriter
 
 
 class ForcedCell:
@@ -78,9 +78,9 @@ def test_a_well_built_mat_with_someone_lying_on_it_passes_every_check(config):
 
 
 def test_an_existing_database_is_checked_for_integrity(config):
-    store = Store(os.path.join(config.paths.state_dir, "flatback.db"))
-    store.open_session({"rows": 4, "cols": 4})
-    store.close()
+    writer = StoreWriter(Store(os.path.join(config.paths.state_dir, "flatback.db")))
+    writer.open_session({"rows": 4, "cols": 4})
+    writer.close()
 
     code, lines, _ = doctor(config)
 

@@ -94,13 +94,17 @@ def test_sessions_left_open_by_a_crash_are_closed_with_what_was_stored(store):
     session_id = writer.open_session({"rows": 4, "cols": 4})
     writer.add_event(session_id, {"t": 4.0, "type": "present"})
     writer.add_event(session_id, {"t": 9.0, "type": "liftoff", "contact": 0.3})
-    writer.add_rep(session_id, {"t": 12.0, "type": "rep", "set": 1, "rep": 1, "descent_s": 3.0, "perfect": False, "end_t": 12.0})
+    rep = {"t": 12.0, "type": "rep", "set": 1, "rep": 1, "descent_s": 3.0, "perfect": False, "end_t": 12.0,
+           "balance": -0.2}
+    writer.add_rep(session_id, rep)
+    writer.add_event(session_id, rep)  # the daemon stores every event, reps too
     for i in range(100):
         writer.add_frame(session_id, 10 + i * 0.05, np.zeros((4, 4)))
     writer.close()  # no close_session: the daemon was killed
     assert store.mark_interrupted_open_sessions() == [session_id]
     session = store.get_session(session_id)
     assert (session["status"], session["reps"], session["liftoffs"]) == ("interrupted", 1, 1)
+    assert (session["sets"], session["mean_descent_s"], session["balance"]) == (1, 3.0, -0.2)  # balance was dropped
     assert session["duration_s"] == pytest.approx(14.95 - 4.0)
 
 
@@ -117,7 +121,9 @@ def test_settings_have_defaults_and_change_all_or_nothing(store):
 
 
 def test_deleting_a_session_removes_its_rows(store):
-    session_id = store.open_session({"rows": 4, "cols": 4})
+    writer = StoreWriter(store)
+    session_id = writer.open_session({"rows": 4, "cols": 4})
+    writer.close()
     store.db.execute("INSERT INTO events (session_id, t, type, json) VALUES (?, 1, 'present', ?)",
                      (session_id, json.dumps({"t": 1, "type": "present"})))
     assert store.delete_session(session_id)

@@ -327,16 +327,23 @@ def test_a_slow_viewer_gets_the_latest_state_and_the_events_in_order():
 
 
 def test_a_session_still_going_shows_what_is_stored_so_far(client, seeded):
+    """The session page and the history row agree on a session under way (the same summary
+    rule as its `session_end`)."""
     store = Store(seeded[0])
-    session_id = store.open_session({"rows": ROWS, "cols": COLS, "floor": 0.5})
     writer = StoreWriter(store)
+    session_id = writer.open_session({"rows": ROWS, "cols": COLS, "floor": 0.5})
+    writer.add_event(session_id, {"t": 10.0, "type": "present"})
     for k, perfect in enumerate([True, False, True], start=1):
-        rep = {"t": 10.0 + k, "type": "rep", "set": 1, "rep": k, "end_t": 10.0 + k, "descent_s": 3.0, "perfect": perfect}
+        rep = {"t": 10.0 + k, "type": "rep", "set": 1, "rep": k, "end_t": 10.0 + k, "descent_s": 3.0,
+               "perfect": perfect, "balance": 0.1}
         writer.add_rep(session_id, rep)
+        writer.add_event(session_id, rep)
     writer.add_event(session_id, {"t": 11.5, "type": "liftoff", "contact": 0.4})
     writer.close()
     store.close()
     html = client.get(f"/sessions/{session_id}").get_data(as_text=True)
     counters = re.findall(r"<div(?: class=\"\w+\")?><b>([^<]*)</b><small>", html)
     assert counters[:3] == ["3", "2", "1"] and "still going" in html
+    row = next(s for s in client.get("/api/sessions").get_json() if s["id"] == session_id)
+    assert (row["status"], row["reps"], row["perfect_reps"], row["liftoffs"], row["sets"]) == ("open", 3, 2, 1, 1)
     assert client.get(f"/sessions/{session_id}.csv").status_code == 200  # no frames yet: a header only

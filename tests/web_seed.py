@@ -23,8 +23,8 @@ def seed_session(store: Store, writer: StoreWriter, started_at: datetime, *, rep
     """One closed session: frames at FRAME_HZ, contact samples at 10 Hz, events and reps.
     The imperfect reps are the last ones, each with one lift-off during it. Times are the
     daemon's monotonic seconds, starting at `t0`."""
-    session_id = store.open_session({"floor": 0.5, "tempo_s": 3.0, "rows": ROWS, "cols": COLS,
-                                     "material": "velostat", "gain": 1}, started_at=started_at.isoformat())
+    session_id = writer.open_session({"floor": 0.5, "tempo_s": 3.0, "rows": ROWS, "cols": COLS,
+                                      "material": "velostat", "gain": 1}, started_at=started_at.isoformat())
     rng = np.random.default_rng(session_id)
     n = int(seconds * FRAME_HZ)
     for i in range(n):
@@ -42,10 +42,10 @@ def seed_session(store: Store, writer: StoreWriter, started_at: datetime, *, rep
                "bottom_t": end - 0.04, "end_t": end, "descent_s": descent_s, "perfect": ok, "balance": 0.02}
         writer.add_event(session_id, rep)
         writer.add_rep(session_id, rep)
+    writer.close_session(session_id, {"reps": reps, "perfect_reps": perfect, "liftoffs": reps - perfect,
+                                      "sets": 1 + (reps - 1) // 10, "mean_descent_s": descent_s,
+                                      "duration_s": seconds, "balance": 0.02})
     writer.flush()
-    store.close_session(session_id, {"reps": reps, "perfect_reps": perfect, "liftoffs": reps - perfect,
-                                     "sets": 1 + (reps - 1) // 10, "mean_descent_s": descent_s,
-                                     "duration_s": seconds, "balance": 0.02})
     return session_id
 
 

@@ -20,6 +20,7 @@ from mat.pipeline.conditioning import CellConditioner, ConditionedFrame
 from mat.pipeline.detector import BODY_LEAVING_SHARE, LiftOffDetector, LumbarContact, Zone
 from mat.pipeline.events import Event, make_event
 from mat.pipeline.reps import RepCounter
+from mat.pipeline.session import SessionTally
 from mat.pipeline.settings import floor_choice, tempo_choice
 
 #: A body is on the mat when the cells are raised by this many counts on average (counts/cell).
@@ -28,36 +29,6 @@ PRESENT_COUNTS_PER_CELL = 900
 ABSENT_COUNTS_PER_CELL = 450
 PRESENT_AFTER_S = 0.5
 ABSENT_AFTER_S = 4.0
-
-class SessionTally:
-    """Running totals of one session, for the live page and the `session_end` summary."""
-
-    def __init__(self, t: float) -> None:
-        self.start_t = t
-        self.reps = self.perfect_reps = self.liftoffs = 0
-        self.descents: list[float] = []
-        self.balances: list[float] = []
-
-    def count(self, event: Event) -> None:
-        if event["type"] == "rep":
-            self.reps += 1
-            self.perfect_reps += bool(event["perfect"])
-            self.descents.append(event["descent_s"])
-            self.balances.append(event["balance"])
-        elif event["type"] == "liftoff":
-            self.liftoffs += 1
-        elif event["type"] == "contact" and event.get("left_mat"):
-            self.liftoffs -= 1  # that was getting up (the rule of events.count_liftoffs)
-
-    def summary(self, t: float, sets: int) -> Event:
-        return make_event(
-            t, "session_end", reps=self.reps, perfect_reps=self.perfect_reps, liftoffs=self.liftoffs,
-            sets=sets,
-            mean_descent_s=round(float(np.mean(self.descents)), 3) if self.descents else None,
-            balance=round(float(np.mean(self.balances)), 3) if self.balances else None,
-            duration_s=round(t - self.start_t, 3),
-        )
-
 
 class Pipeline:
     """One mat's detection pipeline. Feed it frames with `process`; read `live_state()`.

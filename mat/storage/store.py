@@ -14,12 +14,13 @@ import queue
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from mat.pipeline.events import count_liftoffs
+from mat.pipeline.session import summarize
 from mat.pipeline.settings import DEFAULTS, validate_settings
 
 log = logging.getLogger(__name__)
@@ -109,75 +110,60 @@ class Store:
             connection.close()
             self._local.connection = None
 
+    def transaction(self):
+        """`with store.transaction() as db:` all or nothing, on this thread's connection."""
+        return transaction(self.db)
+
     def migrate(self) -> None:
-        db = self.db
         # The version is read inside the write lock: the daemon and the web server may start
         # together, and only one of them may run a migration.
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction() as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             for number in range(version, SCHEMA_VERSION):
                 for statement in _statements(MIGRATIONS[number]):
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {number + 1}")
-            db.execute("COMMIT")
-        except Exception:
-            db.execute("ROLLBACK")
-            raise
 
     @property
     def schema_version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
 
     # -- sessions --------------------------------------------------------------------------
-    def open_session(self, meta: dict, started_at: str | None = None) -> int:
-        cursor = self.db.execute(
-            "INSERT INTO sessions (started_at, floor, tempo_s, rows, cols, material, gain) VALUES (?,?,?,?,?,?,?)",
-            (started_at or now_iso(), meta.get("floor"), meta.get("tempo_s"), meta.get("rows"), meta.get("cols"),
-             meta.get("material"), meta.get("gain")),
-        )
-        return int(cursor.lastrowid)
-
-    def close_session(self, session_id: int, summary: dict, status: str = "closed", ended_at: str | None = None) -> None:
-        self.db.execute(
-            "UPDATE sessions SET status=?, ended_at=?, duration_s=?, reps=?, perfect_reps=?, liftoffs=?, sets=?,"
-            " mean_descent_s=?, balance=? WHERE id=?",
-            (status, ended_at or now_iso(), summary.get("duration_s"), summary.get("reps", 0),
-             summary.get("perfect_reps", 0), summary.get("liftoffs", 0), summary.get("sets", 0),
-             summary.get("mean_descent_s"), summary.get("balance"), session_id),
-        )
-
     def mark_interrupted_open_sessions(self) -> list[int]:
         """Close sessions a crash left open, their summary rebuilt from what was stored."""
         ids = [row[0] for row in self.db.execute("SELECT id FROM sessions WHERE status='open'")]
         for session_id in ids:
-            reps = self.session_reps(session_id)
-            events = self.session_events(session_id)
-            times = [e["t"] for e in events] + [r["t_end"] for r in reps if r["t_end"] is not None]
-            last_frame = self.db.execute(
-                "SELECT t FROM frames WHERE session_id=? ORDER BY t0 DESC LIMIT 1", (session_id,)).fetchone()
-            if last_frame is not None:
-                times.append(float(np.frombuffer(last_frame[0], dtype=np.float64)[-1]))
-            first = next((e["t"] for e in events if e["type"] == "present"), min(times) if times else 0.0)
-            descents = [r["descent_s"] for r in reps if r["descent_s"] is not None]
-            summary = {
-                "reps": len(reps), "perfect_reps": sum(1 for r in reps if r["perfect"]),
-                "liftoffs": count_liftoffs(events),
-                "sets": len({r["set_no"] for r in reps}),
-                "mean_descent_s": round(float(np.mean(descents)), 3) if descents else None,
-                "duration_s": round(max(times) - first, 3) if times else 0.0,
-            }
-            self.close_session(session_id, summary, status="interrupted")
+            with self.transaction() as db:
+                _close_session(db, session_id, self.summary_so_far(session_id), "interrupted", now_iso())
         return ids
 
+    def summary_so_far(self, session_id: int) -> dict:
+        """The summary of a session from its stored events (the same rule as its `session_end`):
+        for a session still under way, or one a crash left open."""
+        events = self.session_events(session_id)
+        times = [e["t"] for e in events]
+        last_frame = self.db.execute(
+            "SELECT t FROM frames WHERE session_id=? ORDER BY t0 DESC LIMIT 1", (session_id,)).fetchone()
+        if last_frame is not None:
+            times.append(float(np.frombuffer(last_frame[0], dtype=np.float64)[-1]))
+        first = next((e["t"] for e in events if e["type"] == "present"), min(times) if times else 0.0)
+        return summarize(events, first, max(times) if times else first)
+
     def list_sessions(self) -> list[dict]:
-        return [dict(row) for row in self.db.execute("SELECT * FROM sessions ORDER BY started_at DESC, id DESC")]
+        return [self._with_summary(dict(row))
+                for row in self.db.execute("SELECT * FROM sessions ORDER BY started_at DESC, id DESC")]
 
     def get_session(self, session_id: int) -> dict | None:
         if not 1 <= session_id <= MAX_SESSION_ID:
             return None
         row = self.db.execute("SELECT * FROM sessions WHERE id=?", (session_id,)).fetchone()
-        return dict(row) if row else None
+        return self._with_summary(dict(row)) if row else None
+
+    def _with_summary(self, session: dict) -> dict:
+        """A session row; one still under way has its summary so far (it is written at the end)."""
+        if session["status"] == "open":
+            session.update(self.summary_so_far(session["id"]))
+        return session
 
     def session_reps(self, session_id: int) -> list[dict]:
         return [dict(r) for r in self.db.execute(
@@ -232,16 +218,10 @@ class Store:
 
     def update_settings(self, **changes) -> dict:
         clean = validate_settings(changes)
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction() as db:
             for key, value in clean.items():
                 db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                            (key, json.dumps(value)))
-            db.execute("COMMIT")
-        except Exception:
-            db.execute("ROLLBACK")
-            raise
         return self.get_settings()
 
     # -- the PIN (mat/pin.py decides; this only keeps it) ------------------------------------
@@ -266,8 +246,35 @@ class Store:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+@contextmanager
+def transaction(db: sqlite3.Connection):
+    """All or nothing, holding the write lock from the start (BEGIN IMMEDIATE)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _open_session(db: sqlite3.Connection, session_id: int, meta: dict, started_at: str) -> None:
+    db.execute("INSERT INTO sessions (id, started_at, floor, tempo_s, rows, cols, material, gain) VALUES (?,?,?,?,?,?,?,?)",
+               (session_id, started_at, meta.get("floor"), meta.get("tempo_s"), meta.get("rows"), meta.get("cols"),
+                meta.get("material"), meta.get("gain")))
+
+
+def _close_session(db: sqlite3.Connection, session_id: int, summary: dict, status: str, ended_at: str) -> None:
+    db.execute(
+        "UPDATE sessions SET status=?, ended_at=?, duration_s=?, reps=?, perfect_reps=?, liftoffs=?, sets=?,"
+        " mean_descent_s=?, balance=? WHERE id=?",
+        (status, ended_at, summary.get("duration_s"), summary.get("reps", 0), summary.get("perfect_reps", 0),
+         summary.get("liftoffs", 0), summary.get("sets", 0), summary.get("mean_descent_s"), summary.get("balance"),
+         session_id))
 
 
 class StoreWriter:
@@ -288,15 +295,16 @@ class StoreWriter:
         self._thread.start()
 
     # -- called from the loop --------------------------------------------------------------
-    def open_session(self, meta: dict) -> int:
-        """Reserve the next session id at once; the row is inserted by the writer thread."""
+    def open_session(self, meta: dict, started_at: str | None = None) -> int:
+        """Reserve the next session id at once; the row is inserted by the writer thread.
+        `started_at` (ISO 8601) defaults to now."""
         with self._id_lock:
             if self._next_id is None:
                 row = self.store.db.execute("SELECT COALESCE(MAX(id), 0) FROM sessions").fetchone()
                 self._next_id = int(row[0]) + 1
             session_id = self._next_id
             self._next_id += 1
-        self._queue.put(("open", session_id, meta, now_iso()))
+        self._queue.put(("open", session_id, meta, started_at or now_iso()))
         return session_id
 
     def add_frame(self, session_id: int, t: float, counts) -> None:
@@ -364,17 +372,11 @@ class StoreWriter:
 
     def _commit(self, db: sqlite3.Connection, items: list[tuple]) -> None:
         frames: dict[int, list[tuple[float, np.ndarray]]] = {}
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(db):
             for item in items:
                 kind, session_id = item[0], item[1]
                 if kind == "open":
-                    meta, started_at = item[2], item[3]
-                    db.execute(
-                        "INSERT INTO sessions (id, started_at, floor, tempo_s, rows, cols, material, gain)"
-                        " VALUES (?,?,?,?,?,?,?,?)",
-                        (session_id, started_at, meta.get("floor"), meta.get("tempo_s"), meta.get("rows"),
-                         meta.get("cols"), meta.get("material"), meta.get("gain")))
+                    _open_session(db, session_id, item[2], item[3])
                 elif kind == "frame":
                     frames.setdefault(session_id, []).append((item[2], item[3]))
                 elif kind == "event":
@@ -394,19 +396,9 @@ class StoreWriter:
                 elif kind == "close":
                     self._insert_frames(db, frames)
                     frames = {}
-                    summary, ended_at = item[2], item[3]
-                    db.execute(
-                        "UPDATE sessions SET status='closed', ended_at=?, duration_s=?, reps=?, perfect_reps=?,"
-                        " liftoffs=?, sets=?, mean_descent_s=?, balance=? WHERE id=?",
-                        (ended_at, summary.get("duration_s"), summary.get("reps", 0), summary.get("perfect_reps", 0),
-                         summary.get("liftoffs", 0), summary.get("sets", 0), summary.get("mean_descent_s"),
-                         summary.get("balance"), session_id))
+                    _close_session(db, session_id, item[2], "closed", item[3])
             self._insert_frames(db, frames)
-            db.execute("COMMIT")
-            self.commits += 1
-        except Exception:
-            db.execute("ROLLBACK")
-            raise
+        self.commits += 1
 
     @staticmethod
     def _insert_frames(db: sqlite3.Connection, frames: dict[int, list[tuple[float, np.ndarray]]]) -> None:

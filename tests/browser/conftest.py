@@ -45,8 +45,8 @@ def contact_at(t: float, arches: list[tuple[float, float]]) -> float:
 def seed_session(store: Store, writer: StoreWriter, started_at: datetime, reps: int, arch_reps: tuple[int, ...],
                  descent_s: float, t0: float = 500.0) -> int:
     """A session as the daemon stores it: frames, 10 Hz contact samples, events and reps."""
-    session_id = store.open_session({"floor": 0.5, "tempo_s": 3.0, "rows": 4, "cols": 4, "material": "velostat",
-                                     "gain": 1}, started_at=started_at.isoformat())
+    session_id = writer.open_session({"floor": 0.5, "tempo_s": 3.0, "rows": 4, "cols": 4, "material": "velostat",
+                                      "gain": 1}, started_at=started_at.isoformat())
     seconds = 3 + reps * CYCLE_S + 2
     arches = [(3 + (k - 1) * CYCLE_S + 1.5, 3 + (k - 1) * CYCLE_S + 3.0) for k in arch_reps]
     rng = np.random.default_rng(session_id)
@@ -70,10 +70,10 @@ def seed_session(store: Store, writer: StoreWriter, started_at: datetime, reps: 
                "descent_s": descent_s + 0.1 * (k % 3), "perfect": k not in arch_reps, "balance": 0.03}
         writer.add_rep(session_id, rep)
         writer.add_event(session_id, rep)
+    writer.close_session(session_id, {"reps": reps, "perfect_reps": reps - len(arch_reps), "liftoffs": len(arch_reps),
+                                      "sets": 1 + (reps - 1) // 10, "mean_descent_s": descent_s + 0.1,
+                                      "duration_s": seconds, "balance": 0.03})
     writer.flush()
-    store.close_session(session_id, {"reps": reps, "perfect_reps": reps - len(arch_reps), "liftoffs": len(arch_reps),
-                                     "sets": 1 + (reps - 1) // 10, "mean_descent_s": descent_s + 0.1,
-                                     "duration_s": seconds, "balance": 0.03})
     return session_id
 
 

@@ -7,7 +7,6 @@ from datetime import datetime
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
 from hardware.materials import MATERIALS
-from mat.pipeline.events import count_liftoffs
 from mat.storage.pin import PinError
 from mat.storage.recording import RecordingWriter
 
@@ -57,10 +56,6 @@ def session(session_id: int):
     store = get_store()
     data = _session_or_404(store, session_id)
     reps = store.session_reps(session_id)
-    if data["status"] == "open":  # the summary is written at the end: count what is stored so far
-        liftoffs = count_liftoffs(store.session_events(session_id))
-        data.update(reps=len(reps), perfect_reps=sum(1 for r in reps if r["perfect"]), liftoffs=liftoffs,
-                    sets=len({r["set_no"] for r in reps}))
     return render_template("session.html", s=data, reps=reps, page="history")
 
 
