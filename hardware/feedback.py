@@ -36,6 +36,8 @@ WARNING_HZ = 880.0
 WARNING_BEEP_S = 0.04
 WARNING_PERIOD_SLOW_S = 0.6
 WARNING_PERIOD_FAST_S = 0.12
+#: Buzzer changes kept in `tone_log` (for tests and the bench).
+TONE_LOG_LENGTH = 10_000
 
 
 def warning_period_s(level: float) -> float:
@@ -72,7 +74,8 @@ class Feedback:
     buzzer_pin, led_pin, button_pin: BCM numbers (button_pin None: no button).
     clock: the clock patterns are timed on. threaded: play on a background thread; when
     False, patterns advance only on `update(now)`.
-    tone_log: (time, frequency_hz or None) each time the buzzer changes, for tests and bench.
+    tone_log: (time, frequency_hz or None) each time the buzzer changes, the last TONE_LOG_LENGTH
+    or so, for tests and the bench.
     """
 
     def __init__(self, buzzer_pin: int = 18, led_pin: int = 23, button_pin: int | None = 24,
@@ -180,6 +183,8 @@ class Feedback:
             return
         self._frequency = frequency
         self.tone_log.append((now, frequency))
+        if len(self.tone_log) > 2 * TONE_LOG_LENGTH:  # a daemon runs for months: keep the recent ones
+            del self.tone_log[:-TONE_LOG_LENGTH]
         if frequency is None:
             self.buzzer.value = 0
         else:

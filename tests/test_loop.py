@@ -28,14 +28,14 @@ empty 6
 """
 
 
-def run_loop(text, tmp_path=None, record=None, store=None, until=None, during=None):
+def run_loop(text, tmp_path=None, record=None, store=None, until=None, during=None, live=None):
     person = SimulatedPerson(Scenario.parse(text))
     clock = VirtualClock()
     grid = emulated_grid_adc(person, clock)
     feedback = Feedback(clock=clock, threaded=False)
     recorder = RecordingWriter(record, 4, 4) if record else None
     writer = StoreWriter(store, commit_interval_s=0.2) if store else None
-    loop = MatLoop(grid, Pipeline(), feedback, clock, store=store, store_writer=writer, recorder=recorder)
+    loop = MatLoop(grid, Pipeline(), feedback, clock, store=store, store_writer=writer, recorder=recorder, live=live)
     end = until or person.duration_s
     while clock.monotonic() < end:
         loop.step()

@@ -20,7 +20,9 @@ from collections import deque
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("calibrate", "start_session", "stop_session", "settings_changed")
+#: What the web server may ask of the daemon: {"cmd": NAME} lines on the socket.
+CALIBRATE, START_SESSION, STOP_SESSION, SETTINGS_CHANGED = "calibrate", "start_session", "stop_session", "settings_changed"
+COMMANDS = (CALIBRATE, START_SESSION, STOP_SESSION, SETTINGS_CHANGED)
 MAX_EVENTS_QUEUED = 1000
 MAX_COMMAND_BYTES = 4096
 

@@ -17,7 +17,8 @@ import numpy as np
 
 from mat.daemon.alerts import AlertSounds
 from mat.pipeline.events import Event
-from mat.pipeline.pipeline import Pipeline
+from mat.daemon.live_socket import CALIBRATE, SETTINGS_CHANGED, START_SESSION, STOP_SESSION
+from mat.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -98,17 +99,11 @@ class MatLoop:
         # microsecond, so a recording made here replays to exactly these events.
         t = round(frame.t - self._t0, 6)
         events = self.pipeline.process(t, frame.counts, frame.offline_rows)
-        self.alerts.respond(self.clock.monotonic(), events, self.pipeline.zone, self.pipeline.present)
-        if self.recorder is not None:
-            self.recorder.write(t, frame.counts)
-        self._store(t, frame.counts, events)
+        self._emit(t, events, frame.counts)
         self.figures.record(frame.t, time.perf_counter() - started)
-        self._publish(t, events)
+        self._publish_state()
         self._handle_commands()
         self._feed_watchdog()
-        if events:
-            self.event_log.extend(events)
-            del self.event_log[: -self.keep_events]
         return events
 
     def run(self, should_stop) -> None:
@@ -125,13 +120,24 @@ class MatLoop:
             self.close()
 
     def close(self) -> None:
-        events = self.pipeline.finish()
-        if events:
-            self._store(self.pipeline.t, None, events)
-            self.alerts.respond(self.clock.monotonic(), events, None, False)
-            self.event_log.extend(events)
+        self._emit(self.pipeline.t, self.pipeline.finish())
         if self.writer is not None:
             self.writer.flush()
+
+    def _emit(self, t: float, events: list[Event], counts=None) -> None:
+        """Every event leaves the daemon here, whatever produced it (a frame, a command, the
+        end): the sound first (an alert waits for nothing), then the recording, the store,
+        the live socket and the log."""
+        self.alerts.respond(self.clock.monotonic(), events, self.pipeline.zone, self.pipeline.present)
+        if self.recorder is not None and counts is not None:
+            self.recorder.write(t, counts)
+        self._store(t, counts, events)
+        if self.live is not None:
+            for event in events:
+                self.live.publish_event({"type": "event", "event": event})
+        if events:
+            self.event_log.extend(events)
+            del self.event_log[: -self.keep_events]
 
     # -- storage ----------------------------------------------------------------------------
     def _store(self, t: float, counts, events: list[Event]) -> None:
@@ -177,11 +183,9 @@ class MatLoop:
         )
         return state
 
-    def _publish(self, t: float, events: list[Event]) -> None:
+    def _publish_state(self) -> None:
         if self.live is None:
             return
-        for event in events:
-            self.live.publish_event({"type": "event", "event": event})
         now = self.clock.monotonic()
         if now >= self._next_state_t:
             self._next_state_t = now + 1.0 / STATE_RATE_HZ
@@ -192,15 +196,13 @@ class MatLoop:
             return
         for command in self.live.poll_commands():
             name = command.get("cmd")
-            if name == "calibrate":
+            if name == CALIBRATE:
                 self.pipeline.recalibrate()
-            elif name == "stop_session":
-                events = self.pipeline.end_session()
-                self._store(self.pipeline.t, None, events)
-                self.alerts.respond(self.clock.monotonic(), events, None, False)
-            elif name == "start_session":
+            elif name == STOP_SESSION:
+                self._emit(self.pipeline.t, self.pipeline.end_session())
+            elif name == START_SESSION:
                 self.pipeline.start_session()
-            elif name == "settings_changed" and self.store is not None:
+            elif name == SETTINGS_CHANGED and self.store is not None:
                 self.apply_settings(self.store.get_settings())
 
     def _feed_watchdog(self) -> None:

@@ -6,6 +6,8 @@ import time
 
 from flask import Response, current_app, jsonify
 
+from mat.daemon.live_socket import CALIBRATE, START_SESSION, STOP_SESSION
+
 from web.api import bp
 from web.guards import json_error
 from web.live_relay import get_relay, sse
@@ -28,17 +30,17 @@ def _command(name: str):
 
 @bp.post("/calibrate")
 def calibrate():
-    return _command("calibrate")
+    return _command(CALIBRATE)
 
 
 @bp.post("/session/start")
 def start_session():
-    return _command("start_session")
+    return _command(START_SESSION)
 
 
 @bp.post("/session/stop")
 def stop_session():
-    return _command("stop_session")
+    return _command(STOP_SESSION)
 
 
 @bp.get("/live")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request, session
 
 from mat.storage.pin import PinError, validate_pin
+from mat.daemon.live_socket import SETTINGS_CHANGED
 from mat.pipeline.settings import SettingsError
 
 from web.api import bp
@@ -29,7 +30,7 @@ def put_settings():
         settings = get_store().update_settings(**changes)
     except SettingsError as error:
         return json_error(400, error.message, field=error.field)
-    applied = get_relay().send_command("settings_changed")
+    applied = get_relay().send_command(SETTINGS_CHANGED)
     return jsonify(dict(settings, applied=applied))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from mat.storage.pin import PinError, validate_pin
+from mat.daemon.live_socket import SETTINGS_CHANGED
 from mat.pipeline.settings import SettingsError
 
 from web.db import get_store
@@ -32,7 +33,7 @@ def save():
         return render_settings(error=problem, status=status_for(problem))
     except SettingsError as problem:
         return render_settings(error=problem, status=400)
-    applied = get_relay().send_command("settings_changed")
+    applied = get_relay().send_command(SETTINGS_CHANGED)
     return redirect(url_for("settings.index", saved="applied" if applied else "stored"))
 
 

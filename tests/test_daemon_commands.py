@@ -1,0 +1,64 @@
+"""The daemon's commands through its real live socket (as the web server sends them), without a
+browser: every event they cause leaves by the same path as a frame's (sound, store, socket)."""
+import threading
+import time
+
+import pytest
+
+from mat.daemon.live_socket import CALIBRATE, STOP_SESSION, LiveClient, LiveServer
+from mat.storage.store import Store
+from test_loop import ONE_ARCH, run_loop
+
+
+@pytest.fixture
+def client(live):
+    client = LiveClient(live.path)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def live(tmp_path):
+    from gpiozero import Device
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    Device.pin_factory = MockFactory(pin_class=MockPWMPin)
+    server = LiveServer(tmp_path / "mat.sock")
+    yield server
+    server.close()
+
+
+def _send_at(client, live, schedule):
+    """A `during` hook for run_loop: at each scheduled time send the command and wait (real
+    time) until the server's thread has it, so the loop's next step handles it."""
+    pending = list(schedule)
+
+    def during(now, grid):
+        while pending and now >= pending[0][0]:
+            _, name = pending.pop(0)
+            assert client.send_command({"cmd": name})
+            deadline = time.monotonic() + 2
+            while not live._commands and time.monotonic() < deadline:
+                time.sleep(0.005)
+    return during
+
+
+def test_stop_ends_the_session_everywhere_at_once(tmp_path, live, client):
+    received = []
+    reader = threading.Thread(target=lambda: received.extend(client.messages(timeout_s=8)), daemon=True)
+    reader.start()
+    store = Store(tmp_path / "flatback.db")
+    _, loop, feedback = run_loop(ONE_ARCH, store=store, live=live, during=_send_at(client, live, [(20.0, STOP_SESSION)]))
+    reader.join(timeout=10)
+    ends = [e for e in loop.event_log if e["type"] == "session_end"]
+    assert len(ends) == 1 and 20.0 <= ends[0]["t"] <= 20.2  # one session, ended by the command
+    sessions = store.list_sessions()
+    assert [(s["status"], s["reps"]) for s in sessions] == [("closed", ends[0]["reps"])]
+    published = [m["event"]["type"] for m in received if m.get("type") == "event"]
+    assert "session_end" in published and "absent" in published  # the page hears of it too
+
+
+def test_calibrate_recalibrates_the_person_lying_there(tmp_path, live, client):
+    _, loop, _ = run_loop(ONE_ARCH, live=live, during=_send_at(client, live, [(9.0, CALIBRATE)]))
+    calibrated = [e["t"] for e in loop.event_log if e["type"] == "calibrated"]
+    assert any(t > 9.0 for t in calibrated), calibrated
