@@ -5,7 +5,7 @@ the ADC across the fixed resistor. More force → more sensor conductance G → 
 
     V = V_supply · G / (G + G_fixed)          so          G / G_fixed = V / (V_supply − V)
 
-The material's typical response gives G as a function of load (DOMAIN.md, "What real pressure
+The material's typical response gives G as a function of load (hardware/README.md, "What real
 sensors do"): G = G_unloaded + k · load ** exponent. Velostat's exponent is about 0.6, an FSR's
 close to 1. Both the simulator (load → volts) and the detector (counts → load) use this module,
 so the response curve lives in one place.

@@ -1,4 +1,4 @@
-"""The calibrator on the ways people start a session (DESIGN.md section 1), unit by unit.
+"""The calibrator on the ways people start a session (README, "Using the mat"), unit by unit.
 
 The load maps come from a small body model with the habits of real grids: cell gains that
 differ by up to several times between rows (strips), creep that raises every loaded cell, 1 %

@@ -1,4 +1,4 @@
-"""The recording CSV of DESIGN.md 6.1: written to the letter, read back exactly, bad lines named."""
+"""The recording CSV of mat/README.md, "Recordings": written to the letter, read back exactly, bad lines named."""
 import numpy as np
 import pytest
 

@@ -1,4 +1,4 @@
-"""`mat replay` as other tools use it (DESIGN.md 6.2): JSON lines with the contract's fields."""
+"""`mat replay` as other tools use it (mat/README.md, "mat replay"): JSON lines with the contract's fields."""
 import json
 import subprocess
 import sys
@@ -46,7 +46,7 @@ def test_json_lines_carry_the_contract_fields_and_end_with_a_summary(recording):
     events = [json.loads(line) for line in result.stdout.splitlines()]
     for event in events:
         assert isinstance(event["t"], float) and isinstance(event["type"], str)
-        assert REQUIRED.get(event["type"], set()) <= event.keys()  # DESIGN.md 6.2
+        assert REQUIRED.get(event["type"], set()) <= event.keys()  # mat/README.md, "mat replay"
         assert set(EVENT_FIELDS[event["type"]]) <= event.keys()  # and what mat/events.py promises
     types = [e["type"] for e in events]
     assert types[-1] == "session_end"

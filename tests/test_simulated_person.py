@@ -1,4 +1,4 @@
-"""The simulated person produces the pressure shapes DOMAIN.md describes, real sensors' habits,
+"""The simulated person produces the pressure shapes hardware/README.md describes, real sensors' habits,
 people's different ways of starting a session, and knows the truth."""
 import json
 

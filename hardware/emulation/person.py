@@ -2,7 +2,7 @@
 
 It feeds the emulated ADS1115s (volts per cell) and knows the truth the detector must find:
 the noise-free lumbar contact, the lift-off intervals, the reps, sets and sessions. Physics from
-DOMAIN.md ("What the sensors see", "What real pressure sensors do"):
+hardware/README.md ("What the sensors see", "What real sensors do"):
 
 - the body: a load profile along the back, averaged over each grid row's 6 cm with the
   person's placement: 20/17/22/40 % head→sacrum when centred and relaxed. The lumbar spine
@@ -82,7 +82,7 @@ BIN_Y = (BIN_EDGES[:-1] + BIN_EDGES[1:]) / 2
 LUMBAR = (BIN_Y > 0.0) & (BIN_Y < LUMBAR_NOMINAL_CM)  # the bins of the lumbar span
 #: Relaxed load density (load per 6-cm band, centred, 75 kg) at knots 6 cm apart, centred
 #: (k − 1.5) · 6 cm below the lowest ribs, linear in between. Averaged over grid rows 0–3 (0–24 cm)
-#: it gives 20/17/22/40 % (DOMAIN.md); its minimum, the relaxed lumbar trough, is at ~9 cm.
+#: it gives 20/17/22/40 % (hardware/README.md); its minimum, the relaxed lumbar trough, is at ~9 cm.
 BODY_KNOTS_Y = (np.arange(8) - 1.5) * CELL_CM
 BODY_KNOTS = np.array([0.22, 0.22, 0.203, 0.16, 0.196, 0.426, 0.45, 0.15])
 BODY_PROFILE = np.interp(BIN_Y, BODY_KNOTS_Y, BODY_KNOTS)
@@ -131,7 +131,7 @@ ARCH_KINDS = {
 CREEP_RESTART = 0.25
 #: After a restart the old creep strain recovers with this time constant (s): no jump in reading.
 CREEP_RECOVERY_S = 0.4
-#: Unloaded conductance per material, as a share of a typically loaded cell's (DESIGN.md 5:
+#: Unloaded conductance per material, as a share of a typically loaded cell's (hardware/README.md:
 #: Velostat hundreds to a few thousand counts, FSRs a few counts).
 UNLOADED = {"velostat": 0.05, "fsr": 0.0012}
 VARIABLES = ("w", "p", "u", "lam", "a", "lat", "spike", "off_y", "off_x", "hips", "sit", "arms",
@@ -677,7 +677,7 @@ class SimulatedPerson:
         return [(round(a, 3), round(b, 3)) for a, b in spans]
 
     def labels(self, floor: float = 0.5, dt: float = 0.01) -> dict:
-        """The truth in the labelled-scenario format (DESIGN.md 6.3, plus `sim`)."""
+        """The truth in the labelled-scenario format (mat/README.md, "Labelled recordings", plus `sim`)."""
         n = int(self.duration_s / dt) + 1
         times = np.arange(n) * dt
         contact = self.contact(times)

@@ -27,7 +27,7 @@ DEMO = session_text(
 
 SUITE_SEED = 2024
 
-#: How people start a session (DESIGN.md 1): every one of them appears in a drawn suite.
+#: How people start a session (README, "Using the mat"): every one of them appears in a drawn suite.
 CHOREOGRAPHIES = ("settle_then_press", "press_at_once", "long_relax", "short_hold", "press_twice", "never_press")
 VARIANTS = ("straight", "bent_knee", "single_leg", "alternating", "dead_bug")
 FAULTS = ("none", "none", "dead_zero", "dead_rail", "dead_frozen", "dead_dying", "high_noise", "none")

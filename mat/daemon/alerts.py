@@ -1,7 +1,7 @@
 """What the user hears: pipeline events and the contact zone turned into buzzer patterns.
 
 The person is lying on the floor and can't look at a screen, so every state that matters has a
-sound (DESIGN.md section 1): a chirp when a session starts, a rising chirp when calibrated,
+sound (README, "Using the mat"): a chirp when a session starts, a rising chirp when calibrated,
 parking-sensor beeps in the warning zone, a continuous tone while lifted, a double chirp after
 a too-fast descent, the fault pattern when a chip or cell is lost.
 """

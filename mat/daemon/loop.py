@@ -3,7 +3,7 @@
 Per frame: read the grid, run the pipeline, drive the buzzer, hand the frame to the store's
 writer thread and the latest state to the live socket. Nothing in the loop waits for the web,
 the disk or a client: storage and sockets have their own threads and bounded queues
-(the Klipper/Moonraker split, STYLE.md).
+(the Klipper/Moonraker split).
 """
 from __future__ import annotations
 

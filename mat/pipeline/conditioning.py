@@ -1,6 +1,6 @@
 """From raw counts to per-cell load: tare, linearisation and dead-cell masking.
 
-Real pressure cells are not clean (DOMAIN.md, "What real pressure sensors do"): unloaded cells
+Real pressure cells are not clean (hardware/README.md, "What real sensors do"): unloaded cells
 still conduct and wander, the response is a power law, and a cell can die. This stage turns a
 raw frame into load units that add up, and says which cells can be trusted.
 """

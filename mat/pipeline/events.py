@@ -1,7 +1,7 @@
 """Events: what the pipeline tells the world (buzzer, store, socket, `mat replay`).
 
 An event is a plain dict with at least "t" (seconds, the frame clock's time base) and "type";
-the extra fields per type are listed in DESIGN.md 6.2. Plain dicts keep JSON, SQLite and the
+the extra fields per type are listed in mat/README.md, "mat replay". Plain dicts keep JSON, SQLite and the
 socket free of conversions.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 Event = dict[str, Any]
 
-#: Event types and the fields each one carries at least (DESIGN.md 6.2 plus ours).
+#: Event types and the fields each one carries at least (mat/README.md, "mat replay").
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "present": (),
     "calibrated": ("pressed",),

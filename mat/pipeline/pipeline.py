@@ -248,7 +248,7 @@ class Pipeline:
         return "exercising" if self.reps is not None and (self.reps.in_set or self.reps.in_swing) else "resting"
 
     def live_state(self) -> dict:
-        """The state the page shows (INTERFACES: the live socket's "state" message, less the
+        """The state the page shows (the live socket's "state" message, less the
         daemon's own fields)."""
         frame = self._last
         pressure = _normalised_pressure(frame, self.calibration)

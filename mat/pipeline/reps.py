@@ -1,6 +1,6 @@
 """Reps, sets and descent tempo, from the pelvis tilting with every rep.
 
-The physics (DOMAIN.md, "What the sensors see"): legs in the air put their weight through the
+The physics (hardware/README.md, "What the sensors see"): legs in the air put their weight through the
 pelvis. Lowering them, their growing lever tilts the pelvis forward: the lumbar cells lose load
 and the sacral cells gain; raising them brings it back. So each rep is one slow cycle of the
 *tilt*: the sacral row's load against the lumbar rows' load.

@@ -1,4 +1,4 @@
-"""Recordings: raw frames in the CSV format of DESIGN.md 6.1, so any detector can replay them.
+"""Recordings: raw frames in the CSV format of mat/README.md, "Recordings", so any detector can replay them.
 
     # flatback-recording 1
     # rows=4 cols=4 adc=ads1115 gain=1 material=velostat

@@ -1,13 +1,13 @@
-"""`mat bench`: the DESIGN.md section 7 figures, measured on the machine it runs on.
+"""`mat bench`: the figures of the README's "Figures", measured on the machine it runs on.
 
 - frame rate: the real GridADC against emulated chips with the datasheet's conversion time and
   a 400 kHz bus, in real time on this machine's clock.
 - alert latency: the whole loop (grid, pipeline, alerts, buzzer pin) in emulated real time:
   from the moment the simulator's true lumbar contact crosses the floor to the buzzer pin on.
 - CPU per frame: pipeline + hand-off to the store writer, on this machine's CPU.
-- detection quality, on two suites of labelled recordings (DESIGN.md 6.3) at floors 0.5 and
+- detection quality, on two suites of labelled recordings (mat/README.md, "Labelled recordings") at floors 0.5 and
   0.7: our own (hardware.emulation.scenarios.SUITE, written out by the simulator) and a directory of
-  recordings we did not make (DESIGN.md 6.5). Each recording is replayed exactly as
+  recordings we did not make (the recordings we did not make). Each recording is replayed exactly as
   `mat replay` does it and judged by mat.tools.scoring, by the rules the project is judged by.
 """
 from __future__ import annotations
@@ -99,9 +99,9 @@ def measure_cpu_per_frame(text: str, frames: int = 20_000) -> float:
     return (time.process_time() - started) / n * 1000
 
 # ----------------------------------------------------------------------------- detection suites
-#: The floors every suite is judged at (DESIGN.md 7).
+#: The floors every suite is judged at (README, "Figures").
 FLOORS = (0.5, 0.7)
-#: `--recordings` by default: the recordings we did not make, beside the project (DESIGN.md 6.5).
+#: `--recordings` by default: the recordings we did not make, beside the project (the recordings we did not make).
 EXTERNAL_RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "recordings" / "external"
 #: `--quick`: this many scenarios of each suite (spread over the suite), one loop-latency scenario.
 QUICK_SCENARIOS = 4
@@ -195,7 +195,7 @@ def run_suites(suites: dict[str, list[tuple[str, Path, Path]]], floors=FLOORS, j
 
 def run_bench(quick: bool = False, with_load: bool = False, deployment_priorities: bool = True,
               recordings=None, floors=FLOORS, jobs: int | None = None) -> dict:
-    """Every figure, as one dict (DESIGN.md 6.4). `recordings`: the directory of labelled
+    """Every figure, as one dict (mat/README.md, "mat bench"). `recordings`: the directory of labelled
     recordings for the second suite (None: EXTERNAL_RECORDINGS when it exists)."""
     started = time.monotonic()
     notes: list[str] = []

@@ -44,7 +44,7 @@ READ_FOR_S = 1.0
 FLOATING_JUMP_COUNTS = 2000
 #: Fewer good frames than this for a row, and its cells are not judged.
 MIN_FRAMES = 10
-#: DESIGN.md section 7: at least this many frames per second with four ADS1115 at 860 SPS.
+#: README, "Figures": at least this many frames per second with four ADS1115 at 860 SPS.
 TARGET_FRAME_RATE_HZ = 100
 #: What the ADDR pin is tied to for each ADS1115 address (datasheet table 4).
 ADDR_PIN = {0x48: "GND", 0x49: "VDD", 0x4A: "SDA", 0x4B: "SCL"}

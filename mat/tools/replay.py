@@ -1,7 +1,7 @@
 """`mat replay`: the daemon's pipeline run over a recording as fast as it can go.
 
 Time comes from the recording's `t` column, so the events are the same on every run and on
-every machine, and the same as the live loop produced while recording (DESIGN.md 6.2).
+every machine, and the same as the live loop produced while recording (mat/README.md, "mat replay").
 """
 from __future__ import annotations
 

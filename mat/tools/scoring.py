@@ -1,4 +1,4 @@
-"""Judging a replay's events against a labelled recording (DESIGN.md 6.3), for `mat bench`.
+"""Judging a replay's events against a labelled recording (mat/README.md, "Labelled recordings"), for `mat bench`.
 
 The rules are those the project is judged by (README, "How `mat bench` judges detection"),
 written here in our own code so that the bench measures exactly what the judge measures:
@@ -174,7 +174,7 @@ def _from_own_labels(labels: dict, reps: list[dict], t0: float, t_last: float):
 
 
 def _from_plain_labels(labels: dict, reps: list[dict], t0: float, t_last: float):
-    """Bare DESIGN.md 6.3 labels: one session; reps further apart than SET_GAP_S split sets."""
+    """Bare mat/README.md, "Labelled recordings" labels: one session; reps further apart than SET_GAP_S split sets."""
     lifts = labels.get("liftoffs", [])
     starts = [float(a) for a, _ in lifts] + [float(r["top"]) for r in reps]
     ends = [float(b) for _, b in lifts] + [float(r["end"]) for r in reps]

@@ -15,7 +15,7 @@ from web.guards import require_pin, status_for
 
 bp = Blueprint("sessions", __name__)
 
-#: DOMAIN.md: 15 perfect reps with a 3-second descent are possible → progress to a harder variant.
+#: Physiotherapists' rule: 15 perfect reps with a 3-second descent are possible → progress to a harder variant.
 PROGRESS_PERFECT_REPS = 15
 PROGRESS_DESCENT_S = 3.0
 #: Only recent sessions say what is possible now (after progressing, older ones no longer do).
@@ -25,7 +25,7 @@ CSV_FRAMES_PER_CHUNK = 2000
 
 
 class Progression:
-    """Where the user stands against DOMAIN.md's progression rule, from their recent sessions."""
+    """Where the user stands against the physiotherapists' progression rule, from their recent sessions."""
 
     def __init__(self, store, sessions: list[dict]) -> None:
         self.goal_reps = PROGRESS_PERFECT_REPS
@@ -61,7 +61,7 @@ def session(session_id: int):
 
 @bp.get("/sessions/<id:session_id>.csv")
 def session_csv(session_id: int):
-    """The session's raw frames as a recording (DESIGN.md 6.1), t from its first frame."""
+    """The session's raw frames as a recording (mat/README.md, "Recordings"), t from its first frame."""
     store = get_store()
     data = _session_or_404(store, session_id)
     t, counts = store.session_frames(session_id)
