@@ -15,6 +15,7 @@ import numpy as np
 from hardware.materials import material as material_named
 from hardware.materials import rail_counts
 
+from .breathing import BreathingEstimator
 from .calibration import Calibration, Calibrator
 from .conditioning import CellConditioner, ConditionedFrame
 from .detector import BODY_LEAVING_SHARE, LiftOffDetector, LumbarContact, Zone
@@ -48,6 +49,7 @@ class SessionTally:
     def __init__(self, t: float) -> None:
         self.start_t = t
         self.reps = self.perfect_reps = self.liftoffs = 0
+        self.breath_holds = 0
         self.descents: list[float] = []
         self.balances: list[float] = []
 
@@ -59,6 +61,8 @@ class SessionTally:
             self.balances.append(event["balance"])
         elif event["type"] == "liftoff":
             self.liftoffs += 1
+        elif event["type"] == "breath_hold":
+            self.breath_holds += 1
         elif event["type"] == "contact" and event.get("left_mat"):
             self.liftoffs -= 1  # that was getting up (the rule of events.count_liftoffs)
 
@@ -68,7 +72,7 @@ class SessionTally:
             sets=sets,
             mean_descent_s=round(float(np.mean(self.descents)), 3) if self.descents else None,
             balance=round(float(np.mean(self.balances)), 3) if self.balances else None,
-            duration_s=round(t - self.start_t, 3),
+            duration_s=round(t - self.start_t, 3), breath_holds=self.breath_holds,
         )
 
 
@@ -93,6 +97,7 @@ class Pipeline:
         self.detector = LiftOffDetector(self.floor)
         self.reps: RepCounter | None = None
         self.tally: SessionTally | None = None
+        self.breathing: BreathingEstimator | None = None
         self.contact: float | None = None
         self.zone: Zone | None = None
         self._presence_since: float | None = None
@@ -132,6 +137,7 @@ class Pipeline:
         events += self._track_presence(frame)
         if self.present:
             events += self._while_present(frame)
+            events += self.breathing.update(frame.t, frame.load, frame.alive)
         for event in events:
             if self.tally is not None:
                 self.tally.count(event)
@@ -189,6 +195,7 @@ class Pipeline:
         self.detector = LiftOffDetector(self.floor)
         self.reps = RepCounter(self.rows, self.cols, self.tempo_s)
         self.tally = SessionTally(t)
+        self.breathing = BreathingEstimator(t)
         self.contact = None
         self.zone = None
         return [make_event(t, "present")]
@@ -209,6 +216,7 @@ class Pipeline:
         events.append(tally.summary(t, self.reps.set_no if self.reps else 0))
         self.present = False
         self.tally = None
+        self.breathing = None
         self.contact = None
         self.zone = None
         self.calibration = None
