@@ -50,7 +50,7 @@ ANALYSIS_EVERY_S = 0.5
 REPORT_EVERY_S = 10.0
 #: The rate counts the breaths over this last stretch (s): close to the 15 s over which a
 #: listener would count, long enough for 2 breaths at 8 /min.
-RATE_SPAN_S = 20.0
+RATE_SPAN_S = 16.0
 #: Breathing rates a person lying down can have (breaths/min).
 MIN_BPM, MAX_BPM = 6.0, 30.0
 #: Motion: the sacral row (the last: it carries the legs' weight, and breathing moves it least)
@@ -71,9 +71,12 @@ MIN_BREATHS = 2
 #: Cells carrying less than this share of the busiest cell's load are left out of the motion
 #: check: their log is dominated by noise and the unloaded conduction.
 LOADED_SHARE = 0.1
-#: Log offset: a cell's log load is taken of load + this share of the busiest cell's load, so an
+#: A session starts as the body arrives; lying down takes a second or two (s).
+LYING_DOWN_S = 3.0
+#: Log offset: a cell's log load is taken of load + this share of the busiest cell's load (below
+#: the unloaded conduction of a few per cent, so a loaded cell's ripple is not diluted), so an
 #: unloaded cell cannot reach log(0).
-LOG_OFFSET_SHARE = 0.02
+LOG_OFFSET_SHARE = 0.01
 #: The zigzag confirms an extreme once the signal came back this share of the typical breath...
 ZIGZAG_SHARE = 0.3
 #: ...and never less than this many noise σ of the combined, smoothed signal.
@@ -81,6 +84,15 @@ ZIGZAG_NOISE = 3.0
 #: Breathing is only followed when the ripple stands this far above the noise (breath size,
 #: 5th-95th percentile, over the smoothed noise σ).
 MIN_SNR = 6.0
+#: The autocorrelation judges the last AUTOCORR_SPAN_S (s): two breaths at 6 /min fit in it.
+AUTOCORR_SPAN_S = 25.0
+#: A repetition counts from this correlation; the first one at least AUTOCORR_NEAR_BEST of the
+#: best is the period (the best alone may be two breaths, with a deeper breath every other one).
+AUTOCORR_MIN = 0.2
+AUTOCORR_NEAR_BEST = 0.7
+#: Counted rate and autocorrelation period agree within this share (about the 1 breath/min a
+#: rate must be right to at 15 /min), or the rate is unknown.
+RATE_AGREEMENT = 0.07
 #: A gap between extremes longer than this many typical half-breaths is a pause or a hold: the
 #: rate is counted after it.
 GAP_FACTOR = 2.2
@@ -88,10 +100,17 @@ GAP_FACTOR = 2.2
 SMOOTH_SAMPLES = 5
 #: A held breath: flat within this share of the typical breath...
 HOLD_FLAT_SHARE = 0.35
+#: ...judged on the signal smoothed over this many samples (1 s: a breath is still 2.5 s long).
+HOLD_SMOOTH_SAMPLES = 10
 #: ...for this long at least (s), and at least HOLD_HALF_CYCLES of this person's breath period:
 #: a slow breather's exhale alone takes ~4 s.
 HOLD_FLAT_MIN_S = 3.5
 HOLD_HALF_CYCLES = 0.55
+#: With too few breaths in the stretch, one breath at least this share of the size they had
+#: before shows the ripple is visible along the remembered cell combination.
+KNOWN_SWING_SHARE = 0.6
+#: ...and, with less to go on, the signal must stay flat this much longer (s).
+KNOWN_EXTRA_S = 0.5
 #: Flat on the breathed-out side: end-expiratory pauses last 2-4 s (longer in slow breathers),
 #: so only this long a stop is a held breath (s, and breath periods).
 HOLD_EXPIRED_MIN_S = 5.0
@@ -132,10 +151,15 @@ class BreathingEstimator:
         self._weights: np.ndarray | None = None  # last principal direction (for a steady sign)
         self._holding = False
         self._flat_since: float | None = None
+        self._stretch: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._breath_pattern: np.ndarray | None = None  # log load per cell → breath signal
+        self._breath_swing = 0.0
 
     # -- frames -----------------------------------------------------------------------------
     def update(self, t: float, load: np.ndarray, alive: np.ndarray) -> list[Event]:
         if self._offset is None:
+            if t - self.start_t < LYING_DOWN_S:
+                return []  # still lying down: the load is not there yet
             busiest = float(np.max(np.where(alive, load, 0.0)))
             if busiest <= 0:
                 return []
@@ -198,8 +222,32 @@ class BreathingEstimator:
             return []
         times, s, noise = signal
         extremes = _zigzag(times, s, noise)
-        self.rate_bpm = self._rate(times, s, extremes, noise, t)
+        rate = self._rate(times, s, extremes, noise, t)
+        # The breaths counted must agree with the signal's own repetition (autocorrelation):
+        # noise that adds or hides a breath changes the count, not the period it repeats at.
+        period = _autocorrelation_period(s[-int(AUTOCORR_SPAN_S * SAMPLE_HZ):])
+        if rate is not None and (period is None or abs(rate * period / 60.0 - 1.0) > RATE_AGREEMENT):
+            rate = None
+        self.rate_bpm = rate
+        if rate is not None:
+            self._period_s = 60.0 / rate
+            self._remember_breaths(extremes)
+        elif len(extremes) < 2 * MIN_BREATHS + 1 and self._breath_pattern is not None:
+            # Too few breaths yet in this stretch (the first ones after a set): look along
+            # the way this person's breaths moved the cells last time, at their size then.
+            x, alive, _ = self._stretch
+            s_known = _trailing_mean(x @ self._breath_pattern[alive], SMOOTH_SAMPLES)
+            return self._check_hold(t, times, s_known, _zigzag(times, s_known, 0.0), 0.0,
+                                    known_swing=self._breath_swing)
         return self._check_hold(t, times, s, extremes, noise)
+
+    def _remember_breaths(self, extremes) -> None:
+        """The cell combination that showed these breaths (log units) and their size along it."""
+        x, alive, cell_noise = self._stretch
+        pattern = np.zeros(alive.shape)
+        pattern[alive] = self._weights / cell_noise
+        self._breath_pattern = pattern
+        self._breath_swing = float(np.median([abs(b[1] - a[1]) for a, b in zip(extremes, extremes[1:])]))
 
     def _clean_signal(self) -> tuple[np.ndarray, np.ndarray, float] | None:
         """The combined breathing signal over the clean stretch: (times, values, noise σ)."""
@@ -234,6 +282,7 @@ class BreathingEstimator:
         if self._weights is not None and self._weights.shape == w.shape and float(w @ self._weights) < 0:
             w = -w  # keep the sign steady from one analysis to the next
         self._weights = w
+        self._stretch = (x, alive, noise)
         s = z @ w
         s = _trailing_mean(s, SMOOTH_SAMPLES)
         # Unit weights on unit-noise cells: the smoothed signal's noise σ is 1/sqrt(kernel length).
@@ -257,23 +306,31 @@ class BreathingEstimator:
         rate = 60.0 * breaths / (ext_t[-1] - ext_t[0])
         if not MIN_BPM <= rate <= MAX_BPM:
             return None
-        self._period_s = 60.0 / rate
         return round(float(rate), 1)
 
-    def _check_hold(self, now, times, s, extremes, noise) -> list[Event]:
+    def _check_hold(self, now, times, s, extremes, noise, known_swing: float | None = None) -> list[Event]:
         """A held breath: flat well inside the typical breath for longer than a half-breath,
-        after at least MIN_BREATHS breaths seen in this clean stretch."""
+        after at least MIN_BREATHS breaths seen in this clean stretch (or, with known_swing,
+        after one breath of about the size this person's breaths had before)."""
         swings = [abs(b[1] - a[1]) for a, b in zip(extremes, extremes[1:])]
-        if len(swings) < 2 * MIN_BREATHS - 1:
+        if known_swing is not None:
+            if not swings or max(swings) < KNOWN_SWING_SHARE * known_swing:
+                self._holding = False
+                return []
+            swing = known_swing
+        elif len(swings) < 2 * MIN_BREATHS - 1:
             self._holding = False
             return []
-        swing = float(np.median(swings))
+        else:
+            swing = float(np.median(swings))
         if swing < MIN_SNR * noise:
             self._holding = False
             return []
         ext_t = np.array([e[0] for e in extremes])
         period = self._period_s or 2.0 * float(np.median(np.diff(ext_t)))
         band = HOLD_FLAT_SHARE * swing
+        # Flatness is judged on the signal smoothed over a second: noise must not break a hold.
+        s = _trailing_mean(s, HOLD_SMOOTH_SAMPLES)
         # Walk back from now while the signal stays inside the band.
         hi = lo = s[-1]
         k = len(s) - 1
@@ -284,6 +341,8 @@ class BreathingEstimator:
             k -= 1
         flat_s = now - times[k]
         needed = max(HOLD_FLAT_MIN_S, HOLD_HALF_CYCLES * period)
+        if known_swing is not None:
+            needed += KNOWN_EXTRA_S
         if _at_expired_level(extremes, float(np.mean(s[k:]))):
             # The end of a breath out often rests a few seconds: only a longer stop is a hold.
             needed = max(HOLD_EXPIRED_MIN_S, HOLD_EXPIRED_CYCLES * period)
@@ -315,6 +374,31 @@ def _at_expired_level(extremes: list[tuple[float, float]], level: float) -> bool
         return True
     position = (level - expired) / (inspired - expired)
     return position < INSPIRED_POSITION
+
+
+def _autocorrelation_period(s: np.ndarray) -> float | None:
+    """The period (s) the signal repeats at: the first autocorrelation peak within the
+    breathing range that comes near the highest one (the highest alone may be two breaths)."""
+    n = len(s)
+    lo, hi = int(SAMPLE_HZ * 60.0 / MAX_BPM), int(SAMPLE_HZ * 60.0 / MIN_BPM)
+    if n < 2 * lo + 2:
+        return None
+    x = s - s.mean()
+    spectrum = np.fft.rfft(x, 2 * n)
+    r = np.fft.irfft(spectrum * np.conj(spectrum))[:n]
+    if r[0] <= 0:
+        return None
+    r = r / r[0] * n / np.maximum(n - np.arange(n), 1)  # unbiased: long lags have fewer pairs
+    hi = min(hi, n // 2)
+    peaks = [k for k in range(lo, hi) if r[k] >= r[k - 1] and r[k] > r[k + 1] and r[k] > AUTOCORR_MIN]
+    if not peaks:
+        return None
+    best = max(r[k] for k in peaks)
+    k = next(k for k in peaks if r[k] >= AUTOCORR_NEAR_BEST * best)
+    # Parabolic interpolation between the samples around the peak.
+    a, b, c = r[k - 1], r[k], r[k + 1]
+    shift = 0.5 * (a - c) / (a - 2 * b + c) if a - 2 * b + c != 0 else 0.0
+    return (k + shift) / SAMPLE_HZ
 
 
 def _trailing_mean(x: np.ndarray, n: int) -> np.ndarray:
