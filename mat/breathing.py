@@ -48,8 +48,8 @@ BUFFER_S = 40.0
 ANALYSIS_EVERY_S = 0.5
 #: A `breathing` event this often while someone lies on the mat (s), as the contract asks.
 REPORT_EVERY_S = 10.0
-#: The rate counts the breaths over this last stretch (s): close to the 15 s over which a
-#: listener would count, long enough for 2 breaths at 8 /min.
+#: The rate counts the breaths over this last stretch (s; at least MIN_BREATHS breaths): close
+#: to the 15 s over which a listener would count.
 RATE_SPAN_S = 16.0
 #: Breathing rates a person lying down can have (breaths/min).
 MIN_BPM, MAX_BPM = 6.0, 30.0
@@ -299,9 +299,10 @@ class BreathingEstimator:
         gaps = np.flatnonzero(half > GAP_FACTOR * typical_half)
         if gaps.size:
             ext_t = ext_t[gaps[-1] + 1:]
-        ext_t = ext_t[ext_t >= now - RATE_SPAN_S]
         if len(ext_t) < 2 * MIN_BREATHS + 1:
             return None
+        # The last RATE_SPAN_S, or the last MIN_BREATHS breaths when they take longer (slow).
+        ext_t = ext_t[min(int(np.searchsorted(ext_t, now - RATE_SPAN_S)), len(ext_t) - 2 * MIN_BREATHS - 1):]
         breaths = (len(ext_t) - 1) / 2.0
         rate = 60.0 * breaths / (ext_t[-1] - ext_t[0])
         if not MIN_BPM <= rate <= MAX_BPM:
