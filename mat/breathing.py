@@ -354,7 +354,7 @@ class BreathingEstimator:
             return []
         self._holding = True
         self.holds += 1
-        return [make_event(now, "breath_hold", duration_s=round(flat_s, 1))]
+        return [make_event(now, "breath_hold", duration_s=round(float(flat_s), 1))]
 
 
 def _at_expired_level(extremes: list[tuple[float, float]], level: float) -> bool:

@@ -142,3 +142,20 @@ def test_a_held_breath_plays_the_gentle_breathe_pattern_on_the_buzzer_pin():
         assert not ({f for f, _ in fb.BREATHE} - {None}) & others
     finally:
         device.close()
+
+
+def test_the_simulated_person_breathes_irregularly_holds_their_breath_and_labels_it():
+    from hardware.simulated_person import Scenario, SimulatedPerson
+    from mat.scenarios import BREATHING
+
+    person = SimulatedPerson(Scenario.parse(BREATHING))
+    truth = person.labels()["sim"]["breathing"]
+    assert truth["hold_where"] == ["press", "rest", "set", "rest"]
+    assert [round(b - a) for a, b in truth["holds"]] == [7, 10, 8, 12]
+    rates = [v for v in truth["rate_bpm"]["values"] if v is not None]
+    assert 8 <= min(rates) and max(rates) <= 30 and np.std(rates) > 0.5  # breath by breath
+    # While held, the lower ribs' cells stay put; breathing, they ripple.
+    (a, b) = truth["holds"][1]
+    held = np.array([person.loads(t)[0].sum() for t in np.arange(a + 0.5, b - 0.5, 0.1)])
+    breathing = np.array([person.loads(t)[0].sum() for t in np.arange(a - 12.0, a - 2.0, 0.1)])
+    assert np.ptp(held) < 0.2 * np.ptp(breathing)
