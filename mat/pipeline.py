@@ -5,6 +5,7 @@ Pure: no I2C, GPIO, SQLite or sockets, and time comes only from the frames, so t
 
     counts ─> CellConditioner ─> presence ─> Calibrator ─> LumbarContact ─> LiftOffDetector
                                                                  └────────> RepCounter ─> summary
+                                         └─> BreathingEstimator (rate, held breaths) ─> summary
 """
 from __future__ import annotations
 
