@@ -29,6 +29,9 @@ RISING_CHIRP: Pattern = ((880.0, 0.09), (None, 0.04), (1320.0, 0.12))
 DOUBLE_CHIRP: Pattern = ((1760.0, 0.05), (None, 0.06), (1760.0, 0.05))
 #: A chip stopped answering or a cell died: low and distinct from every exercise sound.
 FAULT: Pattern = ((330.0, 0.25), (None, 0.1), (262.0, 0.35))
+#: The breath is held: a slow, soft swell up and down, like a breath in and out. Low notes
+#: (G4-B4-D5) no other sound uses, ten times slower than the chirps: an invitation, not an alarm.
+BREATHE: Pattern = ((392.0, 0.3), (494.0, 0.3), (587.0, 0.4), (None, 0.25), (494.0, 0.3), (392.0, 0.5))
 #: Lifted: one tone for as long as the back is up.
 LIFTED_HZ = 1047.0
 #: Warning beeps: like a parking sensor, the period shrinks as contact sinks toward the floor.
@@ -117,6 +120,9 @@ class Feedback:
 
     def double_chirp(self) -> None:
         self._play(DOUBLE_CHIRP)
+
+    def breathe(self) -> None:
+        self._play(BREATHE)
 
     def fault(self) -> None:
         self._play(FAULT)

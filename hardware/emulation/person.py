@@ -28,7 +28,7 @@ Scenario vocabulary, one step per line (`#` starts a comment; durations in secon
     recording fps=100 jitter=0.1 drop=0.002
                             # how `mat.tools.suite.write_labelled` samples it (no effect here)
     person mass_kg=75 size=1.0 lumbar_len_cm=17 offset_x_cm=0 offset_y_cm=0
-           relaxed_level=0.75 rest_press=0.6 breath_bpm=15 breath_depth=1 seed=1
+           relaxed_level=0.75 rest_press=0.6 breath_bpm=15 breath_depth=1 breathing=natural seed=1
            (legacy, used for the mat when there is no `mat` step:) material noise spread creep drift
                             # a new person (a second `person` = a new session); settings left
                             # out are drawn from the person's seed. offset_x_cm > 0: lying
@@ -55,6 +55,8 @@ Scenario vocabulary, one step per line (`#` starts a comment; durations in secon
     arms 2                  # arms moved (load shifts to one side and toward the head)
     resettle dy_cm=1        # hips lifted and set down again, sliding (creep restarts)
     shift 1.5 dx_cm=1.5     # the body shifts sideways
+    hold_breath 8           # holds the breath for 8 s from the top of the next breath in
+                            # (takes no time: the next steps go on meanwhile; with breathing=natural)
     get_up 1.2              # sits up (lumbar unloads first), then the load leaves
     dead_cell row=1 col=2 kind=zero|rail|frozen|dying fade_s=8   # from this moment on
 """
@@ -66,6 +68,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from hardware.emulation.breathing import BreathingPattern
 from hardware.materials import GAIN_FULL_SCALE_V, SUPPLY_V, material as material_named, volts_to_counts
 
 CELL_CM = 6.0
@@ -169,6 +172,7 @@ class PersonSpec:
     rest_press: float | None = None      # how flat the back stays in rests (0 relaxed … 1 pressed)
     breath_bpm: float | None = None      # resting breathing rate; default 12–20
     breath_depth: float | None = None    # ripple scale; default 0.6–1.4
+    breathing: str = "steady"            # "natural": breath by breath, irregular, sighs, pauses, holds
     seed: int = 1
     # legacy: the mat's settings when the scenario has no `mat` step
     material: str = "velostat"
@@ -208,7 +212,7 @@ class Scenario:
 
 
 _COMMANDS = {"mat", "recording", "person", "empty", "lie_down", "relax", "fidget", "press", "set", "rest",
-             "cough", "arms", "resettle", "shift", "get_up", "dead_cell"}
+             "cough", "arms", "resettle", "shift", "get_up", "dead_cell", "hold_breath"}
 
 
 @dataclass
@@ -264,6 +268,7 @@ class SimulatedPerson:
         self.events: list[dict] = []
         self.dead_cells: list[tuple[float, int, int, str, float]] = []
         self.calibration_holds: list[tuple[float, float]] = []
+        self.breath_holds: list[tuple[float, float]] = []  # (from, length s), scripted
         self.recording = {"fps": 100.0, "jitter": 0.1, "drop": 0.0}
         self.mat = MatSpec()
         self._build(scenario, seed)
@@ -387,6 +392,8 @@ class SimulatedPerson:
                     session["up"], session["absent"] = round(t, 3), round(t + d, 3)
                     session = None
                 t += d
+            elif command == "hold_breath":
+                self.breath_holds.append((t, duration or 8.0))
             elif command == "dead_cell":
                 self.dead_cells.append((t, int(kw.get("row", 0)), int(kw.get("col", 0)), kw.get("kind", "zero"),
                                         float(kw.get("fade_s", 8.0))))
@@ -574,9 +581,15 @@ class SimulatedPerson:
                                                                          + rng.uniform(0, 6.3)))
         self._breath_grid = grid
         self._breath_phase = 2 * math.pi * np.cumsum(hz) * step
+        self._breathing = None
+        if any(spec.breathing == "natural" for _, spec in self.persons):
+            self._breathing = BreathingPattern(self.duration_s + 1.0, lambda t: float(np.interp(t, grid, hz)),
+                                               self.breath_holds, seed=int(self.persons[0][1].seed) + 101)
 
     def _breath(self, times: np.ndarray, amp: np.ndarray) -> np.ndarray:
         """Breathing ripple in [-1, 1] × depth: a quicker inhale than exhale (2nd harmonic)."""
+        if self._breathing is not None:
+            return amp * self._breathing.volume(times)
         phase = np.interp(times, self._breath_grid, self._breath_phase)
         return amp * (0.9 * np.sin(phase) + 0.25 * np.sin(2 * phase))
 
@@ -733,11 +746,31 @@ class SimulatedPerson:
                 "descent_s": [r["descent_s"] for r in self.reps],
                 "events": events,
                 "dead_cells": [{"cell": [r, c], "mode": kind, "at": round(t, 3)} for t, r, c, kind, _ in self.dead_cells],
+                **({"breathing": self._breathing_truth()} if self._breathing is not None else {}),
                 "sensors": {"exponents": np.round(self._exponent, 3).tolist(),
                             "strip_gains": np.round(self._strip_gain, 3).tolist(),
                             "creep_c": np.round(self._creep_c, 3).tolist()},
             },
         }
+
+    def _breathing_truth(self) -> dict:
+        """sim.breathing as the eval's labels carry it: the rate each second (None off the mat
+        and while held), the held breaths and where they were, the pauses."""
+        lying = [(s["lying"], s["up"]) for s in self.sessions]
+        values = [self._breathing.rate_bpm(t) if any(a <= t < b for a, b in lying) else None
+                  for t in np.arange(0.0, self.duration_s, 1.0)]
+        holds = [(round(a, 3), round(b, 3)) for a, b in self._breathing.holds if a < self.duration_s]
+
+        def where(a: float, b: float) -> str:
+            if any(a < s["end"] and b > s["start"] for s in self.sets):
+                return "set"
+            if any(a < h1 and b > h0 for h0, h1 in self.calibration_holds):
+                return "press"
+            return "rest"
+
+        return {"rate_bpm": {"t0": 0.0, "dt": 1.0, "values": values},
+                "holds": [list(h) for h in holds], "hold_where": [where(a, b) for a, b in holds],
+                "pauses": [[round(a, 3), round(b, 3)] for a, b in self._breathing.pauses if a < self.duration_s]}
 
     # -- sensors --------------------------------------------------------------------------
     def _init_sensors(self) -> None:

@@ -25,6 +25,14 @@ DEMO = session_text(
     "set reps=6 variant=bent_knee descent_s=1.5\nrest 10\n",
 )
 
+#: Breathing as people do (irregular, sighs, pauses), holding the breath in rests, while pressing
+#: and through a descent, with the truth in the labels (`sim.breathing`).
+BREATHING = _session(
+    "mass_kg=68 seed=21 breathing=natural breath_bpm=14",
+    "hold_breath 7\npress 4\nrest 35\nhold_breath 10\nrest 30\nhold_breath 8\nset reps=6 descent_s=3\n"
+    "rest 30\nhold_breath 12\nrest 35\n",
+)
+
 SUITE_SEED = 2024
 
 #: How people start a session (README, "Using the mat"): every one of them appears in a drawn suite.
@@ -173,7 +181,7 @@ LATENCY_SUITE: dict[str, str] = {
 
 def scenario_text(name_or_text: str) -> tuple[str, str]:
     """(name, text) for a suite name, or for a scenario text itself."""
-    for table in (SUITE, LATENCY_SUITE, {"demo": DEMO}):
+    for table in (SUITE, LATENCY_SUITE, {"demo": DEMO, "breathing": BREATHING}):
         if name_or_text in table:
             return name_or_text, table[name_or_text]
     return "scenario", name_or_text

@@ -3,7 +3,8 @@
 The person is lying on the floor and can't look at a screen, so every state that matters has a
 sound (README, "Using the mat"): a chirp when a session starts, a rising chirp when calibrated,
 parking-sensor beeps in the warning zone, a continuous tone while lifted, a double chirp after
-a too-fast descent, the fault pattern when a chip or cell is lost.
+a too-fast descent, the fault pattern when a chip or cell is lost, a slow "breathe" swell when
+the breath has been held.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ _ONE_SHOTS = {
     "fast_descent": "double_chirp",
     "chip_offline": "fault",
     "dead_cell": "fault",
+    "breath_hold": "breathe",
 }
 
 

@@ -5,6 +5,7 @@ Pure: no I2C, GPIO, SQLite or sockets, and time comes only from the frames, so t
 
     counts ─> CellConditioner ─> presence ─> Calibrator ─> LumbarContact ─> LiftOffDetector
                                                                  └────────> RepCounter ─> summary
+                                         └─> BreathingEstimator (rate, held breaths) ─> summary
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 from hardware.materials import material as material_named
 from hardware.materials import rail_counts
 
+from mat.pipeline.breathing import BreathingEstimator
 from mat.pipeline.calibration import Calibration, Calibrator
 from mat.pipeline.conditioning import CellConditioner, ConditionedFrame
 from mat.pipeline.detector import BODY_LEAVING_SHARE, LiftOffDetector, LumbarContact, Zone
@@ -51,6 +53,7 @@ class Pipeline:
         self.detector = LiftOffDetector(self.floor)
         self.reps: RepCounter | None = None
         self.tally: SessionTally | None = None
+        self.breathing: BreathingEstimator | None = None
         self.contact: float | None = None
         self.zone: Zone | None = None
         self._presence_since: float | None = None
@@ -90,6 +93,7 @@ class Pipeline:
         events += self._track_presence(frame)
         if self.present:
             events += self._while_present(frame)
+            events += self.breathing.update(frame.t, frame.load, frame.alive)
         for event in events:
             if self.tally is not None:
                 self.tally.count(event)
@@ -147,6 +151,7 @@ class Pipeline:
         self.detector = LiftOffDetector(self.floor)
         self.reps = RepCounter(self.rows, self.cols, self.tempo_s)
         self.tally = SessionTally(t)
+        self.breathing = BreathingEstimator(t)
         self.contact = None
         self.zone = None
         return [make_event(t, "present")]
@@ -167,6 +172,7 @@ class Pipeline:
         events.append(tally.summary(t, self.reps.set_no if self.reps else 0))
         self.present = False
         self.tally = None
+        self.breathing = None
         self.contact = None
         self.zone = None
         self.calibration = None

@@ -11,7 +11,7 @@ from mat.pipeline.events import Event, count_liftoffs
 
 def summarize(events: Iterable[Event], start_t: float, end_t: float, sets: int | None = None) -> dict:
     """Reps, perfect reps, lift-offs (events.count_liftoffs' rule), sets, mean descent (s),
-    mean left/right balance and duration (s) of a session's `events`. `sets` defaults to the
+    mean left/right balance, duration (s) and held breaths of a session's `events`. `sets` defaults to the
     highest set number among its reps."""
     events = list(events)
     reps = [e for e in events if e["type"] == "rep"]
@@ -25,13 +25,14 @@ def summarize(events: Iterable[Event], start_t: float, end_t: float, sets: int |
         "mean_descent_s": round(float(np.mean(descents)), 3) if descents else None,
         "balance": round(float(np.mean(balances)), 3) if balances else None,
         "duration_s": round(end_t - start_t, 3),
+        "breath_holds": sum(1 for e in events if e["type"] == "breath_hold"),
     }
 
 
 class SessionTally:
     """Running totals of one session for the live page, and its `session_end` summary."""
 
-    COUNTED = ("rep", "liftoff", "contact")
+    COUNTED = ("rep", "liftoff", "contact", "breath_hold")
 
     def __init__(self, t: float) -> None:
         self.start_t = t

@@ -101,8 +101,11 @@ def measure_cpu_per_frame(text: str, frames: int = 20_000) -> float:
 # ----------------------------------------------------------------------------- detection suites
 #: The floors every suite is judged at (README, "Figures").
 FLOORS = (0.5, 0.7)
-#: `--recordings` by default: the recordings we did not make, beside the project (the recordings we did not make).
+#: `--recordings` by default: the recordings we did not make, beside the project.
 EXTERNAL_RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "recordings" / "external"
+#: Breathing figures are measured on these recordings when they are there (labels with
+#: `sim.breathing`), beside the project like the external ones.
+BREATHING_RECORDINGS = EXTERNAL_RECORDINGS.parent / "breathing"
 #: `--quick`: this many scenarios of each suite (spread over the suite), one loop-latency scenario.
 QUICK_SCENARIOS = 4
 
@@ -157,6 +160,31 @@ def replay_and_score(job: tuple[str, str, str, str, float]) -> tuple[str, float,
     except Exception as error:  # noqa: BLE001 — broken labels must not stop the bench
         return suite, floor, scoring.RecordingScore(name=name, floor=floor,
                                                     failed=f"scoring: {type(error).__name__}: {error}")
+
+
+def replay_breathing(job: tuple[str, str, str]) -> tuple[str, dict | None, str | None]:
+    """One recording replayed as `mat replay` does it, its breathing judged against its labels."""
+    from mat.tools.replay import replay_events
+
+    name, csv_path, labels_path = job
+    try:
+        return name, scoring.score_breathing(scoring.load_labels(labels_path), list(replay_events(csv_path))), None
+    except Exception as error:  # noqa: BLE001 — reported as a note, the other figures stand
+        return name, None, f"breathing on {name}: {type(error).__name__}: {error}"
+
+
+def measure_breathing(directory, jobs: int | None = None, quick: bool = False) -> tuple[dict | None, list[str]]:
+    """Breathing figures on the labelled recordings in `directory` (None when there are none)."""
+    found = scoring.labelled_recordings(directory) if Path(directory).is_dir() else []
+    if quick:
+        found = list(_spread({item[0]: item for item in found}, QUICK_SCENARIOS).values())
+    if not found:
+        return None, [f"breathing: no labelled recordings in {directory}; not measured"]
+    with ProcessPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
+        results = list(pool.map(replay_breathing, [(n, str(c), str(l)) for n, c, l in found]))
+    rows = [row for _, row, _ in results if row is not None]
+    notes = [problem for _, _, problem in results if problem]
+    return (scoring.summarise_breathing(rows) if rows else None), notes
 
 
 def _loop_latency(job: tuple[str, str, float]) -> tuple[list[float], str | None]:
@@ -228,6 +256,8 @@ def run_bench(quick: bool = False, with_load: bool = False, deployment_prioritie
         scores, latencies, trouble = run_suites(suites, floors, jobs, loop_latency=loops)
         notes += trouble
 
+    breathing, trouble = measure_breathing(BREATHING_RECORDINGS, jobs, quick)
+    notes += trouble
     if not loops:
         notes.append("no loop-latency scenarios: latency not measured")
     elif not latencies:
@@ -259,6 +289,7 @@ def run_bench(quick: bool = False, with_load: bool = False, deployment_prioritie
         "true_liftoffs": pick("liftoffs"),
         "exercise_min": pick("exercise_min"),
         "suites": figures,
+        "breathing": breathing,
         "suite_sources": sources,
         "floors": [f"{floor:g}" for floor in floors],
         "bench_wall_s": round(time.monotonic() - started, 1),
@@ -352,6 +383,13 @@ def print_bench(as_json: bool = False, quick: bool = False, with_load: bool = Fa
                       + f"{row['sets']:>6}{row['liftoffs']:>7}{row['exercise_min']:>7}  {failed or '-'}\n")
     targets = ", ".join(f"{heading} {t[0]} {t[1]}" for _, heading, t in COLUMNS if t)
     out.write(f"targets: {targets} ('!' = not met)\n")
+    if result.get("breathing"):
+        b = result["breathing"]
+        out.write(f"\nbreathing ({b['recordings']} recordings in {BREATHING_RECORDINGS}): rate error in rests "
+                  f"median {b['rate_error_median_bpm']} / p90 {b['rate_error_p90_bpm']} breaths/min "
+                  f"({b['rate_estimates']} estimates), coverage {b['coverage']}, held breaths found "
+                  f"{b['hold_recall']} (rests {b['hold_recall_rest']}, sets {b['hold_recall_set']}), "
+                  f"delay median {b['hold_delay_median_s']} s, false cues {b['false_cues_per_10min']} / 10 min\n")
     for suite, source in result["suite_sources"].items():
         out.write(f"{suite}: {source}\n")
     for suite in missing:

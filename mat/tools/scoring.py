@@ -371,3 +371,113 @@ def labelled_recordings(directory) -> list[tuple[str, Path, Path]]:
 
 def load_labels(path) -> dict:
     return json.loads(Path(path).read_text())
+
+
+# ----------------------------------------------------------------------------- breathing
+# The rules the project is judged by for breathing (`sim.breathing` labels), in our own code:
+# a rate is compared with the mean true rate over the RATE_MEAN_S before it, apart in sets and
+# rests, not during a held breath or the AFTER_HOLD_S after it; coverage is the share of rest
+# time whose latest `breathing` event is at most STALE_S old and has a number; a held breath of
+# HOLD_MIN_S or more is found by the first `breath_hold` in [start + HOLD_EARLY_S, end + HOLD_LATE_S].
+HOLD_MIN_S = 5.0
+HOLD_EARLY_S, HOLD_LATE_S = 3.0, 2.0
+RATE_MEAN_S = 15.0
+AFTER_HOLD_S = 10.0
+STALE_S = 15.0
+WARMUP_S, AFTER_SET_S = 30.0, 15.0  # rest time starts this long after lying down / after a set
+
+
+def _within(t: float, spans, before: float = 0.0, after: float = 0.0) -> bool:
+    return any(a - before <= t <= b + after for a, b in spans)
+
+
+def score_breathing(labels: dict, events: list[dict]) -> dict | None:
+    """One recording's breathing figures, or None when its labels carry no `sim.breathing`."""
+    sim = labels.get("sim") or {}
+    truth = sim.get("breathing")
+    if not truth:
+        return None
+    rate = truth["rate_bpm"]
+    values = np.array([np.nan if v is None else float(v) for v in rate["values"]])
+    t0, dt = float(rate["t0"]), float(rate["dt"])
+    holds = [(float(a), float(b)) for a, b in truth.get("holds", [])]
+    where = list(truth.get("hold_where", ["rest"] * len(holds)))
+    pauses = [(float(a), float(b)) for a, b in truth.get("pauses", [])]
+    sets = [(float(s["start"]), float(s["end"])) for s in sim.get("sets", [])]
+    sessions = sim.get("sessions", [])
+    lying = [(float(s.get("present", s["enter"])), float(s["up"])) for s in sessions]
+    getting_up = [(float(s["up"]), float(s["absent"]) + 1.0) for s in sessions]
+
+    def true_rate(t: float) -> float:
+        i0 = int(math.floor((t - RATE_MEAN_S - t0) / dt)) + 1
+        i1 = int(math.floor((t - t0) / dt)) + 1
+        seg = values[max(i0, 0):max(min(i1, len(values)), 0)]
+        seg = seg[np.isfinite(seg)]
+        return float(seg.mean()) if seg.size else math.nan
+
+    reports = [e for e in events if e["type"] == "breathing"]
+    errors: dict[str, list[float]] = {"rest": [], "set": []}
+    for e in reports:
+        t, value = float(e["t"]), e.get("rate_bpm")
+        if value is None or not _within(t, lying) or _within(t, holds, after=AFTER_HOLD_S):
+            continue
+        true = true_rate(t)
+        if not math.isnan(true):
+            errors["set" if _within(t, sets) else "rest"].append(abs(float(value) - true))
+    skip = [(a, b + AFTER_SET_S) for a, b in sets] + pauses + [(a, b + AFTER_HOLD_S) for a, b in holds]
+    rest = [float(t) for a, b in lying for t in np.arange(math.ceil(a + WARMUP_S), b, 1.0) if not _within(t, skip)]
+    times = [float(e["t"]) for e in reports]
+    covered = 0
+    for t in rest:
+        k = int(np.searchsorted(times, t, side="right")) - 1
+        covered += k >= 0 and t - times[k] <= STALE_S and reports[k].get("rate_bpm") is not None
+    real = [(a, b, w) for (a, b), w in zip(holds, where) if b - a >= HOLD_MIN_S]
+    vague = [(a, b) for a, b in holds if b - a < HOLD_MIN_S] + pauses
+    found: list[float | None] = [None] * len(real)
+    false_cues = []
+    for e in (e for e in events if e["type"] == "breath_hold"):
+        t = float(e["t"])
+        hits = [j for j, (a, b, _) in enumerate(real) if a + HOLD_EARLY_S <= t <= b + HOLD_LATE_S]
+        free = [j for j in hits if found[j] is None]
+        if free:
+            found[free[0]] = t
+        elif not hits and not _within(t, vague, after=HOLD_LATE_S) and not _within(t, getting_up):
+            false_cues.append(t)
+    return {
+        "rate_errors_rest": errors["rest"], "rate_errors_set": errors["set"],
+        "rest_s": len(rest), "covered_s": covered,
+        "holds": [{"where": w, "delay_s": None if f is None else f - a} for (a, _, w), f in zip(real, found)],
+        "false_cues": false_cues, "lying_min": sum(b - a for a, b in lying) / 60.0,
+    }
+
+
+def summarise_breathing(rows: list[dict]) -> dict:
+    """A suite's breathing figures (None where there is nothing to measure)."""
+    rest = [x for r in rows for x in r["rate_errors_rest"]]
+    in_sets = [x for r in rows for x in r["rate_errors_set"]]
+    holds = [h for r in rows for h in r["holds"]]
+    rest_holds = [h for h in holds if h["where"] == "rest"]
+    delays = [h["delay_s"] for h in holds if h["delay_s"] is not None]
+    rest_s = sum(r["rest_s"] for r in rows)
+    minutes = sum(r["lying_min"] for r in rows)
+
+    def pct(values, q):
+        return round(float(np.percentile(values, q)), 2) if values else None
+
+    def share(hits, of):
+        return round(len(hits) / len(of), 3) if of else None
+
+    return {
+        "rate_error_median_bpm": pct(rest, 50), "rate_error_p90_bpm": pct(rest, 90),
+        "rate_estimates": len(rest),
+        "set_rate_error_median_bpm": pct(in_sets, 50), "set_rate_estimates": len(in_sets),
+        "coverage": round(sum(r["covered_s"] for r in rows) / rest_s, 3) if rest_s else None,
+        "holds": len(holds),
+        "hold_recall": share([h for h in holds if h["delay_s"] is not None], holds),
+        "hold_recall_rest": share([h for h in rest_holds if h["delay_s"] is not None], rest_holds),
+        "hold_recall_set": share([h for h in holds if h["where"] == "set" and h["delay_s"] is not None],
+                                 [h for h in holds if h["where"] == "set"]),
+        "hold_delay_median_s": pct(delays, 50),
+        "false_cues_per_10min": round(sum(len(r["false_cues"]) for r in rows) / minutes * 10.0, 2) if minutes else None,
+        "recordings": len(rows),
+    }

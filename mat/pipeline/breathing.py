@@ -1,0 +1,443 @@
+"""Breathing rate and held breaths, from the small ripple breathing puts on the grid.
+
+The physics (hardware/README.md, "What the sensors see"): the chest and belly rise and fall 8-24 times a minute, so
+every loaded cell's reading swells and ebbs by a few per cent: most under the lower ribs, less
+under the lumbar spine and sacrum, and not always in the same direction (the ribs may press down
+while the pelvis unloads). The legs' movement in a set, a cough or a shift move the same cells
+by tens of per cent and swamp it.
+
+So, per session:
+
+- every frame's log load (log: a cell's gain cancels, the ripple is a share) is averaged into
+  0.1-s bins. The bin kills mains hum (50 or 60 Hz: whole periods) and most frame noise, and
+  the analysis then runs on 10 samples a second, not on every frame;
+- a bin in which some loaded cell moved much more in a second than any breath moves it is
+  *motion*; nothing is estimated from data older than the last motion plus a settling time
+  (return null, don't guess);
+- every ANALYSIS_EVERY_S the clean stretch is detrended (creep, drift), each cell is scaled by
+  its own noise, and the cells are combined along the principal component of what is left:
+  the combination that carries the most ripple for the noise, with each cell's sign and
+  weight taken from its own ripple (the rib cells win where they carry it);
+- breaths are found on that one signal by a zigzag with hysteresis (an extreme counts once the
+  signal has come back from it by a share of this person's own breath size). Counting real
+  breaths follows an irregular rhythm, sighs and pauses and needs no assumption of a steady
+  frequency, which a spectrum would (and a 20-s spectrum resolves only 3 breaths/min). The
+  rate is the breaths counted over the last RATE_SPAN_S, cut at any gap far longer than the
+  usual (a held breath or a pause is not a slow breath);
+- a held breath is the signal staying flat, well inside this person's breath size, for longer
+  than their breaths' slowest half-cycle, while breathing was being followed just before.
+
+Estimates are reported as `breathing` events every REPORT_EVERY_S and `breath_hold` once per
+held breath (mat/README.md, "mat replay").
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+
+from mat.pipeline.events import Event, make_event
+
+#: Decimated sample rate (Hz): 10 samples a second follow a 24 /min breath (0.4 Hz) easily,
+#: and a 0.1-s bin holds whole periods of 50 and 60 Hz hum.
+SAMPLE_HZ = 10.0
+#: How much history the analysis keeps (s): 3 breaths at 8 /min, plus room.
+BUFFER_S = 40.0
+#: How often the analysis runs (s): held breaths must be cued within seconds.
+ANALYSIS_EVERY_S = 0.5
+#: A `breathing` event this often while someone lies on the mat (s), as the contract asks.
+REPORT_EVERY_S = 10.0
+#: The rate counts the breaths over this last stretch (s; at least MIN_BREATHS breaths): close
+#: to the 15 s over which a listener would count.
+RATE_SPAN_S = 16.0
+#: Breathing rates a person lying down can have (breaths/min).
+MIN_BPM, MAX_BPM = 6.0, 30.0
+#: Motion: the sacral row (the last: it carries the legs' weight, and breathing moves it least)
+#: moved more than this in MOTION_LAG_S (mean log load of its cells, smoothed over 0.5 s).
+#: Lying still it moves < 0.025 (99th percentile, noisy grids included); legs moving in a set
+#: move it more than this two seconds out of three and never leave it still for 2.5 s.
+MOTION_SACRAL_STEP = 0.05
+#: ...or any loaded cell moved more than this: a shift, a cough, arms (a deep breath: < 0.16).
+MOTION_LOG_STEP = 0.25
+MOTION_LAG_S = 1.0
+#: After motion, readings settle (creep restarts, the body sinks back) for this long (s).
+SETTLE_S = 2.0
+#: A clean stretch shorter than this is not analysed (s): the breaths that show a held
+#: breath may be the first few after a set.
+MIN_CLEAN_S = 6.0
+#: ...and it must hold at least this many whole breaths.
+MIN_BREATHS = 2
+#: Cells carrying less than this share of the busiest cell's load are left out of the motion
+#: check: their log is dominated by noise and the unloaded conduction.
+LOADED_SHARE = 0.1
+#: A session starts as the body arrives; lying down takes a second or two (s).
+LYING_DOWN_S = 3.0
+#: Log offset: a cell's log load is taken of load + this share of the busiest cell's load (below
+#: the unloaded conduction of a few per cent, so a loaded cell's ripple is not diluted), so an
+#: unloaded cell cannot reach log(0).
+LOG_OFFSET_SHARE = 0.01
+#: The zigzag confirms an extreme once the signal came back this share of the typical breath...
+ZIGZAG_SHARE = 0.3
+#: ...and never less than this many noise σ of the combined, smoothed signal.
+ZIGZAG_NOISE = 3.0
+#: Breathing is only followed when the ripple stands this far above the noise (breath size,
+#: 5th-95th percentile, over the smoothed noise σ).
+MIN_SNR = 6.0
+#: The autocorrelation judges the last AUTOCORR_SPAN_S (s): two breaths at 6 /min fit in it.
+AUTOCORR_SPAN_S = 25.0
+#: A repetition counts from this correlation; the first one at least AUTOCORR_NEAR_BEST of the
+#: best is the period (the best alone may be two breaths, with a deeper breath every other one).
+AUTOCORR_MIN = 0.2
+AUTOCORR_NEAR_BEST = 0.7
+#: Counted rate and autocorrelation period agree within this share (about the 1 breath/min a
+#: rate must be right to at 15 /min), or the rate is unknown.
+RATE_AGREEMENT = 0.07
+#: A gap between extremes longer than this many typical half-breaths is a pause or a hold: the
+#: rate is counted after it.
+GAP_FACTOR = 2.2
+#: Smoothing of the combined signal (samples at SAMPLE_HZ): 0.5 s keeps a 24 /min breath at 94 %.
+SMOOTH_SAMPLES = 5
+#: A held breath: flat within this share of the typical breath...
+HOLD_FLAT_SHARE = 0.35
+#: ...judged on the signal smoothed over this many samples (1 s: a breath is still 2.5 s long).
+HOLD_SMOOTH_SAMPLES = 10
+#: ...for this long at least (s), and at least HOLD_HALF_CYCLES of this person's breath period:
+#: a slow breather's exhale alone takes ~4 s.
+HOLD_FLAT_MIN_S = 3.5
+HOLD_HALF_CYCLES = 0.55
+#: With too few breaths in the stretch, one breath at least this share of the size they had
+#: before shows the ripple is visible along the remembered cell combination.
+KNOWN_SWING_SHARE = 0.6
+#: ...and, with less to go on, the signal must stay flat this much longer (s).
+KNOWN_EXTRA_S = 0.5
+#: Flat on the breathed-out side: end-expiratory pauses last 2-4 s (longer in slow breathers),
+#: so only this long a stop is a held breath (s, and breath periods).
+HOLD_EXPIRED_MIN_S = 5.0
+HOLD_EXPIRED_CYCLES = 0.9
+#: Breathing in is quicker than breathing out by at least this share of the longer edge, or the
+#: breaths tell nothing about which side is which.
+INHALE_ASYMMETRY = 0.15
+#: A level this far from the breathed-out extremes toward the breathed-in ones is breathed in.
+INSPIRED_POSITION = 0.4
+
+
+class BreathingEstimator:
+    """Breathing rate and held breaths of the person on the mat, from conditioned frames.
+
+    Feed every frame of a session with `update(t, load, alive)`; it returns the events that
+    became due (`breathing` every REPORT_EVERY_S, `breath_hold` once per held breath). Start
+    a new object per session. rate_bpm is the latest estimate (breaths/min) or None.
+    """
+
+    def __init__(self, t: float) -> None:
+        self.start_t = t
+        self.rate_bpm: float | None = None
+        self.holds = 0
+        self._next_report_t = t + REPORT_EVERY_S
+        self._next_analysis_t = t + ANALYSIS_EVERY_S
+        self._bin_end = t + 1.0 / SAMPLE_HZ
+        self._bin_sum: np.ndarray | None = None
+        self._bin_n = 0
+        self._bin_alive: np.ndarray | None = None
+        self._offset: np.ndarray | None = None
+        n = int(BUFFER_S * SAMPLE_HZ)
+        self._samples: deque[np.ndarray] = deque(maxlen=n)
+        self._times: deque[float] = deque(maxlen=n)
+        self._alive: deque[np.ndarray] = deque(maxlen=n)
+        self._smooth: deque[np.ndarray] = deque(maxlen=int(MOTION_LAG_S * SAMPLE_HZ) + 1)
+        self._last_motion_t = t
+        self._period_s: float | None = None   # the typical breath period, last time it was known
+        self._weights: np.ndarray | None = None  # last principal direction (for a steady sign)
+        self._holding = False
+        self._flat_since: float | None = None
+        self._stretch: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._breath_pattern: np.ndarray | None = None  # log load per cell → breath signal
+        self._breath_swing = 0.0
+
+    # -- frames -----------------------------------------------------------------------------
+    def update(self, t: float, load: np.ndarray, alive: np.ndarray) -> list[Event]:
+        if self._offset is None:
+            if t - self.start_t < LYING_DOWN_S:
+                return []  # still lying down: the load is not there yet
+            busiest = float(np.max(np.where(alive, load, 0.0)))
+            if busiest <= 0:
+                return []
+            self._offset = np.full(load.shape, LOG_OFFSET_SHARE * busiest)
+            self._shape = load.shape
+        while t >= self._bin_end:
+            self._close_bin()
+        values = np.log(np.maximum(load, 0.0) + self._offset)
+        if self._bin_sum is None:
+            self._bin_sum, self._bin_alive = values.copy(), alive.copy()
+        else:
+            self._bin_sum += values
+            self._bin_alive &= alive
+        self._bin_n += 1
+        events: list[Event] = []
+        if t >= self._next_analysis_t:
+            self._next_analysis_t = t + ANALYSIS_EVERY_S
+            unknown = self.rate_bpm is None
+            events += self._analyse(t)
+            if unknown and self.rate_bpm is not None:
+                self._next_report_t = t  # a rate just became known: show it now, not in up to 10 s
+        if t >= self._next_report_t:
+            self._next_report_t = t + REPORT_EVERY_S
+            events.append(make_event(t, "breathing", rate_bpm=self.rate_bpm))
+        return events
+
+    def _close_bin(self) -> None:
+        end = self._bin_end
+        self._bin_end += 1.0 / SAMPLE_HZ
+        if self._bin_n == 0:
+            return  # a gap in the frames: no sample, the analysis uses the times it has
+        sample = (self._bin_sum / self._bin_n).ravel()
+        alive = self._bin_alive.ravel()
+        self._bin_sum, self._bin_n = None, 0
+        self._samples.append(sample)
+        self._times.append(end - 0.5 / SAMPLE_HZ)
+        self._alive.append(alive)
+        self._note_motion(end, sample, alive)
+
+    def _note_motion(self, t: float, sample: np.ndarray, alive: np.ndarray) -> None:
+        """Motion: a loaded cell's log load moved more in MOTION_LAG_S than a breath moves it."""
+        k = min(len(self._samples), SMOOTH_SAMPLES)
+        smooth = np.mean(list(self._samples)[-k:], axis=0)
+        self._smooth.append(smooth)
+        if len(self._smooth) < self._smooth.maxlen:
+            return
+        step = np.abs(smooth - self._smooth[0])
+        loaded = alive & (smooth > np.log(self._offset.ravel() * (1 + LOADED_SHARE / LOG_OFFSET_SHARE)))
+        sacral = alive.reshape(self._shape)[-1]
+        sacral_step = abs(float(np.mean((smooth - self._smooth[0]).reshape(self._shape)[-1][sacral]))) if sacral.any() else 0.0
+        if sacral_step > MOTION_SACRAL_STEP or (loaded.any() and float(step[loaded].max()) > MOTION_LOG_STEP):
+            self._last_motion_t = t
+
+    # -- analysis ----------------------------------------------------------------------------
+    def _analyse(self, t: float) -> list[Event]:
+        signal = self._clean_signal()
+        if signal is None:
+            self.rate_bpm = None
+            self._flat_since = None
+            return []
+        times, s, noise = signal
+        extremes = _zigzag(times, s, noise)
+        rate = self._rate(times, s, extremes, noise, t)
+        # The breaths counted must agree with the signal's own repetition (autocorrelation):
+        # noise that adds or hides a breath changes the count, not the period it repeats at.
+        period = _autocorrelation_period(s[-int(AUTOCORR_SPAN_S * SAMPLE_HZ):])
+        if rate is not None and (period is None or abs(rate * period / 60.0 - 1.0) > RATE_AGREEMENT):
+            rate = None
+        self.rate_bpm = rate
+        if rate is not None:
+            self._period_s = 60.0 / rate
+            self._remember_breaths(extremes)
+        elif len(extremes) < 2 * MIN_BREATHS + 1 and self._breath_pattern is not None:
+            # Too few breaths yet in this stretch (the first ones after a set): look along
+            # the way this person's breaths moved the cells last time, at their size then.
+            x, alive, _ = self._stretch
+            s_known = _trailing_mean(x @ self._breath_pattern[alive], SMOOTH_SAMPLES)
+            return self._check_hold(t, times, s_known, _zigzag(times, s_known, 0.0), 0.0,
+                                    known_swing=self._breath_swing)
+        return self._check_hold(t, times, s, extremes, noise)
+
+    def _remember_breaths(self, extremes) -> None:
+        """The cell combination that showed these breaths (log units) and their size along it."""
+        x, alive, cell_noise = self._stretch
+        pattern = np.zeros(alive.shape)
+        pattern[alive] = self._weights / cell_noise
+        self._breath_pattern = pattern
+        self._breath_swing = float(np.median([abs(b[1] - a[1]) for a, b in zip(extremes, extremes[1:])]))
+
+    def _clean_signal(self) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """The combined breathing signal over the clean stretch: (times, values, noise σ)."""
+        if not self._times:
+            return None
+        times = np.fromiter(self._times, float)
+        start = self._last_motion_t + SETTLE_S
+        first = int(np.searchsorted(times, start))
+        if times[-1] - times[min(first, len(times) - 1)] < MIN_CLEAN_S or len(times) - first < 20:
+            return None
+        times = times[first:]
+        x = np.array(list(self._samples)[first:])
+        alive = np.logical_and.reduce(list(self._alive)[first:])
+        if alive.sum() < 2:
+            return None
+        x = x[:, alive]
+        # Creep and drift: creep restarted with the last motion and climbs as ln(1 + age / 1 s)
+        # (hardware/README.md); a quadratic takes the slower drift.
+        u = (times - times.mean()) / max(times[-1] - times[0], 1e-9)
+        creep = np.log1p(np.maximum(times - self._last_motion_t, 0.0))
+        basis = np.stack([np.ones_like(u), u, u * u, creep - creep.mean()], axis=1)
+        coeffs, *_ = np.linalg.lstsq(basis, x, rcond=None)
+        x = x - basis @ coeffs
+        # Each cell's noise from its second differences: a breath barely moves them at 10 Hz.
+        d2 = np.diff(x, 2, axis=0)
+        noise = 1.4826 * np.median(np.abs(d2 - np.median(d2, axis=0)), axis=0) / math.sqrt(6.0)
+        noise = np.maximum(noise, 1e-6)
+        z = x / noise
+        cov = z.T @ z / len(z)
+        _, vectors = np.linalg.eigh(cov)
+        w = vectors[:, -1]
+        if self._weights is not None and self._weights.shape == w.shape and float(w @ self._weights) < 0:
+            w = -w  # keep the sign steady from one analysis to the next
+        self._weights = w
+        self._stretch = (x, alive, noise)
+        s = z @ w
+        s = _trailing_mean(s, SMOOTH_SAMPLES)
+        # Unit weights on unit-noise cells: the smoothed signal's noise σ is 1/sqrt(kernel length).
+        return times, s, 1.0 / math.sqrt(SMOOTH_SAMPLES)
+
+    def _rate(self, times, s, extremes, noise, now) -> float | None:
+        size = _breath_size(s)
+        if size < MIN_SNR * noise or len(extremes) < 2 * MIN_BREATHS + 1:
+            return None
+        ext_t = np.array([e[0] for e in extremes])
+        half = np.diff(ext_t)
+        typical_half = float(np.median(half))
+        # Count after the last long gap (a held breath or a pause is not a slow breath).
+        gaps = np.flatnonzero(half > GAP_FACTOR * typical_half)
+        if gaps.size:
+            ext_t = ext_t[gaps[-1] + 1:]
+        if len(ext_t) < 2 * MIN_BREATHS + 1:
+            return None
+        # The last RATE_SPAN_S, or the last MIN_BREATHS breaths when they take longer (slow).
+        ext_t = ext_t[min(int(np.searchsorted(ext_t, now - RATE_SPAN_S)), len(ext_t) - 2 * MIN_BREATHS - 1):]
+        breaths = (len(ext_t) - 1) / 2.0
+        rate = 60.0 * breaths / (ext_t[-1] - ext_t[0])
+        if not MIN_BPM <= rate <= MAX_BPM:
+            return None
+        return round(float(rate), 1)
+
+    def _check_hold(self, now, times, s, extremes, noise, known_swing: float | None = None) -> list[Event]:
+        """A held breath: flat well inside the typical breath for longer than a half-breath,
+        after at least MIN_BREATHS breaths seen in this clean stretch (or, with known_swing,
+        after one breath of about the size this person's breaths had before)."""
+        swings = [abs(b[1] - a[1]) for a, b in zip(extremes, extremes[1:])]
+        if known_swing is not None:
+            if not swings or max(swings) < KNOWN_SWING_SHARE * known_swing:
+                self._holding = False
+                return []
+            swing = known_swing
+        elif len(swings) < 2 * MIN_BREATHS - 1:
+            self._holding = False
+            return []
+        else:
+            swing = float(np.median(swings))
+        if swing < MIN_SNR * noise:
+            self._holding = False
+            return []
+        ext_t = np.array([e[0] for e in extremes])
+        period = self._period_s or 2.0 * float(np.median(np.diff(ext_t)))
+        band = HOLD_FLAT_SHARE * swing
+        # Flatness is judged on the signal smoothed over a second: noise must not break a hold.
+        s = _trailing_mean(s, HOLD_SMOOTH_SAMPLES)
+        # Walk back from now while the signal stays inside the band.
+        hi = lo = s[-1]
+        k = len(s) - 1
+        while k > 0:
+            hi, lo = max(hi, s[k - 1]), min(lo, s[k - 1])
+            if hi - lo > band:
+                break
+            k -= 1
+        flat_s = now - times[k]
+        needed = max(HOLD_FLAT_MIN_S, HOLD_HALF_CYCLES * period)
+        if known_swing is not None:
+            needed += KNOWN_EXTRA_S
+        if _at_expired_level(extremes, float(np.mean(s[k:]))):
+            # The end of a breath out often rests a few seconds: only a longer stop is a hold.
+            needed = max(HOLD_EXPIRED_MIN_S, HOLD_EXPIRED_CYCLES * period)
+        if flat_s < needed:
+            self._holding = False
+            return []
+        if self._holding:
+            return []
+        self._holding = True
+        self.holds += 1
+        return [make_event(now, "breath_hold", duration_s=round(float(flat_s), 1))]
+
+
+def _at_expired_level(extremes: list[tuple[float, float]], level: float) -> bool:
+    """Does `level` lie on the breathed-out side of this person's breaths? Breathing in is
+    quicker than breathing out, so the extremes reached by the quicker edges are the
+    breathed-in ones. Unknown (edges alike) counts as breathed out: the cautious side."""
+    rises = [b[0] - a[0] for a, b in zip(extremes, extremes[1:]) if b[1] > a[1]]
+    falls = [b[0] - a[0] for a, b in zip(extremes, extremes[1:]) if b[1] < a[1]]
+    if not rises or not falls:
+        return True
+    rise, fall = float(np.median(rises)), float(np.median(falls))
+    peaks = float(np.median([e[1] for e in extremes if e[1] >= np.median([x[1] for x in extremes])]))
+    troughs = float(np.median([e[1] for e in extremes if e[1] < np.median([x[1] for x in extremes])] or [peaks]))
+    if abs(rise - fall) < INHALE_ASYMMETRY * max(rise, fall):
+        return True
+    inspired, expired = (peaks, troughs) if rise < fall else (troughs, peaks)
+    if inspired == expired:
+        return True
+    position = (level - expired) / (inspired - expired)
+    return position < INSPIRED_POSITION
+
+
+def _autocorrelation_period(s: np.ndarray) -> float | None:
+    """The period (s) the signal repeats at: the first autocorrelation peak within the
+    breathing range that comes near the highest one (the highest alone may be two breaths)."""
+    n = len(s)
+    lo, hi = int(SAMPLE_HZ * 60.0 / MAX_BPM), int(SAMPLE_HZ * 60.0 / MIN_BPM)
+    if n < 2 * lo + 2:
+        return None
+    x = s - s.mean()
+    spectrum = np.fft.rfft(x, 2 * n)
+    r = np.fft.irfft(spectrum * np.conj(spectrum))[:n]
+    if r[0] <= 0:
+        return None
+    r = r / r[0] * n / np.maximum(n - np.arange(n), 1)  # unbiased: long lags have fewer pairs
+    hi = min(hi, n // 2)
+    peaks = [k for k in range(lo, hi) if r[k] >= r[k - 1] and r[k] > r[k + 1] and r[k] > AUTOCORR_MIN]
+    if not peaks:
+        return None
+    best = max(r[k] for k in peaks)
+    k = next(k for k in peaks if r[k] >= AUTOCORR_NEAR_BEST * best)
+    # Parabolic interpolation between the samples around the peak.
+    a, b, c = r[k - 1], r[k], r[k + 1]
+    shift = 0.5 * (a - c) / (a - 2 * b + c) if a - 2 * b + c != 0 else 0.0
+    return (k + shift) / SAMPLE_HZ
+
+
+def _trailing_mean(x: np.ndarray, n: int) -> np.ndarray:
+    """Mean of each sample and the n - 1 before it (fewer at the start): causal, so the
+    latest samples, where a held breath shows first, are not pulled toward zero."""
+    c = np.cumsum(np.concatenate([[0.0], x]))
+    i = np.arange(1, len(x) + 1)
+    lo = np.maximum(i - n, 0)
+    return (c[i] - c[lo]) / (i - lo)
+
+
+def _breath_size(s: np.ndarray) -> float:
+    """The breath's size: the 5th to 95th percentile of the combined signal."""
+    lo, hi = np.percentile(s, [5, 95])
+    return float(hi - lo)
+
+
+def _zigzag(times: np.ndarray, s: np.ndarray, noise: float) -> list[tuple[float, float]]:
+    """Alternating extremes (time, value), each confirmed once the signal came back from it by
+    the hysteresis."""
+    h = max(ZIGZAG_SHARE * _breath_size(s), ZIGZAG_NOISE * noise)
+    extremes: list[tuple[float, float]] = []
+    hi_i = lo_i = 0
+    direction = 0  # +1 following a rise (looking for a peak), -1 a fall
+    for i in range(1, len(s)):
+        v = s[i]
+        if direction >= 0:
+            if v > s[hi_i]:
+                hi_i = i
+            elif s[hi_i] - v > h:
+                extremes.append((float(times[hi_i]), float(s[hi_i])))
+                direction, lo_i = -1, i
+                continue
+        if direction <= 0:
+            if v < s[lo_i]:
+                lo_i = i
+            elif v - s[lo_i] > h:
+                extremes.append((float(times[lo_i]), float(s[lo_i])))
+                direction, hi_i = 1, i
+    # An extreme at the stretch's very start may be only where it was cut, not a breath.
+    return [e for e in extremes if e[0] > times[0] + SMOOTH_SAMPLES / SAMPLE_HZ]
