@@ -7,7 +7,7 @@
 - CPU per frame: pipeline + hand-off to the store writer, on this machine's CPU.
 - detection quality, on two suites of labelled recordings (mat/README.md, "Labelled recordings") at floors 0.5 and
   0.7: our own (hardware.emulation.scenarios.SUITE, written out by the simulator) and a directory of
-  recordings we did not make (the recordings we did not make). Each recording is replayed exactly as
+  recordings we did not make. Each recording is replayed exactly as
   `mat replay` does it and judged by mat.tools.scoring, by the rules the project is judged by.
 """
 from __future__ import annotations
@@ -101,7 +101,7 @@ def measure_cpu_per_frame(text: str, frames: int = 20_000) -> float:
 # ----------------------------------------------------------------------------- detection suites
 #: The floors every suite is judged at (README, "Figures").
 FLOORS = (0.5, 0.7)
-#: `--recordings` by default: the recordings we did not make, beside the project (the recordings we did not make).
+#: `--recordings` by default: the recordings we did not make, beside the project.
 EXTERNAL_RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "recordings" / "external"
 #: `--quick`: this many scenarios of each suite (spread over the suite), one loop-latency scenario.
 QUICK_SCENARIOS = 4
