@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("--material", choices=["velostat", "fsr"], help="the grid's material when the recording does not say")
     replay.add_argument("--json", action="store_true", help="one JSON event per line")
 
-    bench = sub.add_parser("bench", help="measure the figures of the README's "Figures" on this machine")
+    bench = sub.add_parser("bench", help="measure the README's figures (frame rate, latency, detection) on this machine")
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--quick", action="store_true", help="fewer scenarios and shorter runs")
     bench.add_argument("--recordings", metavar="DIR",

@@ -7,7 +7,7 @@
 - CPU per frame: pipeline + hand-off to the store writer, on this machine's CPU.
 - detection quality, on two suites of labelled recordings (mat/README.md, "Labelled recordings") at floors 0.5 and
   0.7: our own (hardware.emulation.scenarios.SUITE, written out by the simulator) and a directory of
-  recordings we did not make (the recordings we did not make). Each recording is replayed exactly as
+  recordings we did not make. Each recording is replayed exactly as
   `mat replay` does it and judged by mat.tools.scoring, by the rules the project is judged by.
 """
 from __future__ import annotations
