@@ -27,7 +27,7 @@ DEMO = session_text(
 
 #: Breathing as people do (irregular, sighs, pauses), holding the breath in rests, while pressing
 #: and through a descent, with the truth in the labels (`sim.breathing`).
-BREATHING = _session(
+BREATHING = session_text(
     "mass_kg=68 seed=21 breathing=natural breath_bpm=14",
     "hold_breath 7\npress 4\nrest 35\nhold_breath 10\nrest 30\nhold_breath 8\nset reps=6 descent_s=3\n"
     "rest 30\nhold_breath 12\nrest 35\n",
