@@ -17,7 +17,7 @@ DOMAIN.md ("What the sensors see", "What real pressure sensors do"):
 - the sensors: a power-law response with a per-cell exponent (the detector only knows the
   material's typical one), unloaded conduction that wanders, gain spread within a strip and
   between strips (a strip = one grid row: its chip, its cable, its run of sensor material),
-  logarithmic creep that restarts on a large load change (unloading releases it), slow drift, noise, mains hum, ADC
+  logarithmic creep that restarts on a large load change, slow drift, noise, mains hum, ADC
   noise, dead cells (zero, rail, frozen, dying).
 
 Scenario vocabulary, one step per line (`#` starts a comment; durations in seconds, `s` optional):
@@ -127,10 +127,10 @@ ARCH_KINDS = {
     "pop": ((0.08, 0.12), (0.0, 0.06), (0.10, 0.15)),
     "held": ((0.15, 0.40), (1.5, 2.5), (0.4, 0.7)),
 }
-#: Creep restarts when a cell's load moves this share away from its load at the last restart
-#: (DOMAIN.md: "it restarts whenever a cell's load changes a lot"). What the strain already built
-#: does then: see SimulatedPerson._crept.
+#: Creep restarts when a cell's load moves this share away from its load at the last restart.
 CREEP_RESTART = 0.25
+#: After a restart the old creep strain recovers with this time constant (s): no jump in reading.
+CREEP_RECOVERY_S = 0.4
 #: Unloaded conductance per material, as a share of a typically loaded cell's (DESIGN.md 5:
 #: Velostat hundreds to a few thousand counts, FSRs a few counts).
 UNLOADED = {"velostat": 0.05, "fsr": 0.0012}
@@ -766,28 +766,19 @@ class SimulatedPerson:
         self._noise = np.random.default_rng(self._noise_seed)
         self._creep_since = np.zeros(shape)
         self._creep_ref = np.zeros(shape)
-        self._creep_kept = np.zeros(shape)  # creep strain kept from before the last restart (load units)
-        self._creep_last_load = np.zeros(shape)
+        self._creep_residual = np.zeros(shape)  # load units, recovering after a restart
         self._frozen: dict[tuple[int, int], float] = {}
         self._last_t = -math.inf
 
     def _crept(self, times: np.ndarray, load: np.ndarray) -> np.ndarray:
-        """Load as the material reports it after creep: L·(1 + c·ln(1 + age/1 s)) + strain kept
-        from before the last restart (DOMAIN.md, "Creep is large").
-
-        The age restarts whenever the cell's load moves a lot from its load at the last restart.
-        Unloading releases the strain with the load: the reading falls with it at once (the
-        external recordings' creep "restarts when a cell unloads", and neither source gives a
-        recovery time, so none is invented). Loading more keeps the strain already built (the
-        material stays compressed; a heavier load never reads lower) and the whole load creeps
-        afresh: "+8 to +24 % within seconds of lying down or shifting"."""
+        """Load as the material reports it after creep: L·(1 + c·ln(1 + age/1 s)) + old strain
+        recovering. The age restarts whenever the cell's load moves a lot from its last restart."""
         out = np.empty_like(load)
         for r in range(self.rows):
             for c in range(self.cols):
                 col = load[:, r, c]
                 coeff = self._creep_c[r, c]
-                ref, since, kept = self._creep_ref[r, c], self._creep_since[r, c], self._creep_kept[r, c]
-                previous = self._creep_last_load[r, c]
+                ref, since, residual = self._creep_ref[r, c], self._creep_since[r, c], self._creep_residual[r, c]
                 i = 0
                 while True:
                     moved = np.abs(col[i:] - ref) > CREEP_RESTART * max(ref, 0.2)
@@ -796,19 +787,14 @@ class SimulatedPerson:
                     if not moved.size or not moved[hit]:
                         j = len(col)
                     age = np.maximum(times[i:j] - since, 0.0)
-                    out[i:j, r, c] = col[i:j] * (1 + coeff * np.log1p(age)) + kept
+                    out[i:j, r, c] = col[i:j] * (1 + coeff * np.log1p(age)) + residual * np.exp(-age / CREEP_RECOVERY_S)
                     if j >= len(col):
                         break
-                    if j > 0:
-                        previous = col[j - 1]
-                    if col[j] > ref:  # loaded more: the strain built so far stays
-                        kept += previous * coeff * math.log1p(max(times[j] - since, 0.0))
-                    else:  # unloaded: the strain goes with the load
-                        kept = 0.0
-                    since, ref = times[j], col[j]
+                    age_j = max(times[j] - since, 0.0)
+                    before = col[j] * (1 + coeff * math.log1p(age_j)) + residual * math.exp(-age_j / CREEP_RECOVERY_S)
+                    residual, since, ref = before - col[j], times[j], col[j]  # continuous reading
                     i = j
-                self._creep_ref[r, c], self._creep_since[r, c], self._creep_kept[r, c] = ref, since, kept
-                self._creep_last_load[r, c] = col[-1] if len(col) else previous
+                self._creep_ref[r, c], self._creep_since[r, c], self._creep_residual[r, c] = ref, since, residual
         return out
 
     def _volts_batch(self, times: np.ndarray) -> np.ndarray:
