@@ -202,3 +202,31 @@ def test_breathing_and_lying_still_count_nothing():
     person.load_at = breathing
     counter, events = person.play()
     assert reps_of(events) == [] and counter.set_no == 0 and not counter.in_swing
+
+
+def test_near_misses_do_not_teach_the_typical_swing():
+    """A near miss (lumbar contact dips, no lift-off) swings the tilt far more than the legs do;
+    learnt as the person's swing it would raise the bar above their ordinary reps."""
+    person = Person(11, swing=0.5).hold(8.0).lift_legs()
+    near_misses = []
+    for k in range(8):
+        person.move(3.0, lever=1.0)
+        if k < 3:
+            near_misses.append((person.t, person.t + 1.2))
+            person.move(0.3, arch=0.45).hold(0.4).move(0.5, arch=0.0)
+        person.hold(0.3).move(1.8, lever=0.0).hold(0.6)
+    person.move(3.0, lever=1.0).hold(0.3).move(1.0, legs=0.0, lever=0.0).hold(20.0)
+
+    def contact(t):  # the lumbar contact the pipeline would pass: the dips of the near misses
+        return 0.6 if any(a <= t <= b for a, b in near_misses) else 0.95
+
+    calib = person.load_at(0.0)
+    counter = RepCounter(4, 4, 3.0, lateral_centre=1.5, legs_down_load=calib)
+    events = []
+    for t in np.arange(0.0, person.t, 1.0 / FPS):
+        t = round(float(t), 6)
+        events += counter.update(t, person.load_at(t), np.ones((4, 4), dtype=bool), contact(t))
+    events += counter.finish(person.t)
+    reps = reps_of(events)
+    assert [r["rep"] for r in reps] == list(range(1, 10)) and {r["set"] for r in reps} == {1}
+    assert all(r["perfect"] for r in reps)

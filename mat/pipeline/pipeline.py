@@ -196,7 +196,7 @@ class Pipeline:
             elif event["type"] == "contact" and was_lifted:
                 self.reps.note_liftoff(self.detector.liftoff_t, self.detector.liftoff_t + event["duration_s"])
         events += detector_events
-        events += self.reps.update(frame.t, frame.load, frame.alive)
+        events += self.reps.update(frame.t, frame.load, frame.alive, contact)
         self.contact = None if math.isnan(contact) else contact
         self.zone = self.detector.zone(contact) if self.contact is not None else None
         return events

@@ -71,6 +71,9 @@ BOTTOM_BAND = 0.02
 #: No rep and no top for this long, and no rep under way, ends the set (s): a slow rep with a
 #: hold at the bottom takes up to about 10 s from its top to its bottom.
 REST_AFTER_S = 12.0
+#: A rep in which lumbar contact fell below this (an arch or a near miss) does not teach the
+#: typical swing: emptying the lumbar cells swings the tilt far more than the legs do.
+TEACHING_CONTACT = 0.75
 #: A descent shorter than this share of the tempo target earns the "too fast" double chirp.
 FAST_SHARE = 0.8
 #: A lift-off that starts this long before a rep's top still belongs to that rep (s).
@@ -138,6 +141,7 @@ class RepCounter:
         self._legs_gain = 0.0                   # the first top's gain over the rest
         self._lift_x = self._lift_rise = 0.0    # the tilt at the lift, and how far it rose
         self._legs_down = False                 # the legs were just seen down on the floor
+        self._lowest_contact = 1.0              # lumbar contact's lowest since the last rep ended
         self._restart: tuple[_Extreme, _Extreme] | None = None  # a new swing inside a rep
         self._pending: tuple[_Extreme, _Extreme] | None = None  # (top, bottom) of a rep not yet back up
         self._swings: deque[float] = deque(maxlen=SWING_MEMORY)
@@ -165,8 +169,12 @@ class RepCounter:
         else:
             self._liftoff_spans.append((start_t, end))
 
-    def update(self, t: float, load: np.ndarray, alive: np.ndarray | None = None) -> list[Event]:
-        """One frame's load map; `alive` marks the cells to trust (dead ones read 0)."""
+    def update(self, t: float, load: np.ndarray, alive: np.ndarray | None = None,
+               contact: float | None = None) -> list[Event]:
+        """One frame's load map; `alive` marks the cells to trust (dead ones read 0); `contact`:
+        lumbar contact now, when known."""
+        if contact is not None and not math.isnan(contact):
+            self._lowest_contact = min(self._lowest_contact, contact)
         if alive is not None and not alive.all():
             load = np.where(alive, load, 0.0)
         row_load = load.sum(axis=1).tolist()
@@ -354,9 +362,10 @@ class RepCounter:
         start = max(top.timed_t - LIFTOFF_LEAD_S, self._prev_rep_end)
         perfect = not any(b >= start and a <= now for a, b in self._liftoff_spans)
         self._liftoff_spans = [(a, b) for a, b in self._liftoff_spans if b > now]
-        if perfect:  # an arch empties the lumbar cells: its swing says nothing about the next rep
+        if perfect and self._lowest_contact >= TEACHING_CONTACT:
             self._swings.append(bottom.x - top.x)
             self._typical = float(np.median(self._swings))
+        self._lowest_contact = 1.0
         self._prev_rep_end = now
         lateral = self._lateral_sum / self._lateral_n if self._lateral_n else self.lateral_centre
         self._lateral_sum, self._lateral_n = 0.0, 0
