@@ -34,11 +34,10 @@ def _number(value) -> bool:
 
 
 def floor_choice(value) -> float:
-    """The floor as one of FLOOR_CHOICES (0.35, not 0.35000000000000003); SettingsError otherwise."""
-    if _number(value):
-        for choice in FLOOR_CHOICES:
-            if abs(value - choice) <= 1e-6:
-                return choice
+    """The floor, exactly one of FLOOR_CHOICES (0.35, not 0.35000000000000003: the API's schema
+    lists them); SettingsError otherwise."""
+    if _number(value) and value in FLOOR_CHOICES:
+        return float(value)
     raise SettingsError("floor", f"must be {ALLOWED['floor']}")
 
 
