@@ -62,3 +62,33 @@ def test_calibrate_recalibrates_the_person_lying_there(tmp_path, live, client):
     _, loop, _ = run_loop(ONE_ARCH, live=live, during=_send_at(client, live, [(9.0, CALIBRATE)]))
     calibrated = [e["t"] for e in loop.event_log if e["type"] == "calibrated"]
     assert any(t > 9.0 for t in calibrated), calibrated
+
+
+def test_the_button_recalibrates_through_the_loops_own_thread(tmp_path):
+    """The button's press arrives on gpiozero's thread; the loop handles it at its next frame,
+    as it does the page's calibrate command (the pipeline is only touched from the loop)."""
+    from contextlib import ExitStack
+
+    from gpiozero import Device
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    from hardware.clock import VirtualClock
+    from mat.config import load_config
+    from mat.daemon.wiring import build_loop
+
+    Device.pin_factory = MockFactory(pin_class=MockPWMPin)
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(f'[paths]\nstate_dir = "{tmp_path}"\n')
+    clock = VirtualClock()
+    with ExitStack() as parts:
+        loop = build_loop(load_config(config_file, env={}), parts, emulated=True, clock=clock,
+                          live_path=str(tmp_path / "mat.sock"))
+        while not any(e["type"] == "set_end" for e in loop.event_log):  # calibrated, one set done
+            loop.step()
+        pressed_t = clock.monotonic()
+        loop.feedback.button.pin.drive_low()  # pressed (the button pulls up)
+        loop.feedback.button.pin.drive_high()
+        while clock.monotonic() < pressed_t + 20.0:
+            loop.step()
+    # Nothing calibrates in a rest by itself: the press did (at the next still stretch).
+    assert [e for e in loop.event_log if e["type"] == "calibrated" and e["t"] > pressed_t]

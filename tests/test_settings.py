@@ -1,5 +1,7 @@
 """The settings' one owner (mat/pipeline/settings.py): the same rule for the page, the API, the
 configuration file and the pipeline."""
+from contextlib import ExitStack
+
 import pytest
 
 from mat.config import ConfigError, load_config
@@ -45,13 +47,9 @@ def test_the_config_files_detection_section_seeds_the_settings_once(tmp_path):
     config = load_config(config_file, env={})
 
     def started_floor_and_tempo():
-        loop = build_loop(config, emulated=True, clock=VirtualClock(), live_path=str(tmp_path / "mat.sock"))
-        try:
+        with ExitStack() as parts:
+            loop = build_loop(config, parts, emulated=True, clock=VirtualClock(), live_path=str(tmp_path / "mat.sock"))
             return loop.pipeline.floor, loop.pipeline.tempo_s
-        finally:
-            loop.writer.close()
-            loop.live.close()
-            loop.feedback.close()
 
     assert started_floor_and_tempo() == (0.65, 4.0)
     Store(config.paths.database_path).update_settings(floor=0.4)

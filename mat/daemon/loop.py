@@ -78,7 +78,12 @@ class MatLoop:
         self._next_state_t = 0.0
         self._next_watchdog_t = 0.0
         self._ready_sent = False
+        self._local_commands: deque[dict] = deque()  # from the button's thread (deque: thread-safe)
         self.keep_events = 10_000
+
+    def command(self, name: str) -> None:
+        """A command from this process (the button), handled at the next frame like the page's."""
+        self._local_commands.append({"cmd": name})
 
     def apply_settings(self, settings: dict) -> None:
         """Settings from the store (the page) take effect at the next frame."""
@@ -192,9 +197,12 @@ class MatLoop:
             self.live.publish_state(self.live_state())
 
     def _handle_commands(self) -> None:
-        if self.live is None:
-            return
-        for command in self.live.poll_commands():
+        commands = []
+        while self._local_commands:
+            commands.append(self._local_commands.popleft())
+        if self.live is not None:
+            commands += self.live.poll_commands()
+        for command in commands:
             name = command.get("cmd")
             if name == CALIBRATE:
                 self.pipeline.recalibrate()

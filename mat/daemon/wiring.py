@@ -10,7 +10,10 @@ import logging
 import os
 import signal
 import threading
+from contextlib import ExitStack
 from pathlib import Path
+
+from mat.daemon.live_socket import CALIBRATE
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +32,12 @@ def _stop_flag() -> threading.Event:
     return stop
 
 
-def build_loop(config, *, emulated: bool, scenario: str | None = None, record: str | None = None,
-               clock=None, store_path: Path | None = None, live_path: str | None = None, notify=None):
-    """The realtime loop with everything attached, ready to `run`."""
+def build_loop(config, parts: ExitStack, *, emulated: bool, scenario: str | None = None,
+               record: str | None = None, clock=None, store_path: Path | None = None,
+               live_path: str | None = None, notify=None):
+    """The realtime loop with everything attached, ready to `run`. Each part that needs closing
+    is pushed on `parts` as it is made, so closing the stack closes them (last made, first
+    closed), also when building fails half-way."""
     from hardware.clock import SystemClock
     from hardware.feedback import Feedback
     from hardware.grid_adc import GridADC
@@ -65,16 +71,22 @@ def build_loop(config, *, emulated: bool, scenario: str | None = None, record: s
                         gain=grid_config.gain, floor=settings["floor"], tempo_s=settings["tempo_s"])
     feedback = Feedback(buzzer_pin=config.feedback.buzzer_pin, led_pin=config.feedback.led_pin,
                         button_pin=config.feedback.button_pin or None, clock=clock)
+    parts.callback(feedback.close)
     feedback.sound_enabled = bool(settings["sound"])
     live = LiveServer(live_path or config.paths.socket)
+    parts.callback(live.close)
+    writer = StoreWriter(store)
+    parts.callback(writer.close)
     recorder = None
     if record:
         recorder = RecordingWriter(record, grid_config.rows, grid_config.cols, gain=grid_config.gain,
                                    material=grid_config.material)
-    loop = MatLoop(grid, pipeline, feedback, clock, store=store, store_writer=StoreWriter(store),
+        parts.callback(recorder.close)
+    loop = MatLoop(grid, pipeline, feedback, clock, store=store, store_writer=writer,
                    live=live, recorder=recorder, notify=notify)
     if getattr(feedback, "button", None) is not None:
-        feedback.button.when_pressed = lambda: pipeline.recalibrate()
+        # gpiozero calls this on its own thread: the loop takes it as a command, on its thread.
+        feedback.button.when_pressed = lambda: loop.command(CALIBRATE)
     return loop
 
 
@@ -103,18 +115,10 @@ def _notifier():
 
 
 def run_daemon(config, *, emulated: bool = False, scenario: str | None = None, record: str | None = None) -> int:
-    loop = build_loop(config, emulated=emulated, scenario=scenario, record=record, notify=_notifier())
-    stop = _stop_flag()
-    log.info("mat run: reading %d×%d cells%s", config.grid.rows, config.grid.cols,
-             " (emulated hardware)" if emulated else "")
-    try:
+    with ExitStack() as parts:
+        loop = build_loop(config, parts, emulated=emulated, scenario=scenario, record=record, notify=_notifier())
+        stop = _stop_flag()
+        log.info("mat run: reading %d×%d cells%s", config.grid.rows, config.grid.cols,
+                 " (emulated hardware)" if emulated else "")
         loop.run(stop.is_set)
-    finally:
-        if loop.recorder is not None:
-            loop.recorder.close()
-        if loop.writer is not None:
-            loop.writer.close()
-        if loop.live is not None:
-            loop.live.close()
-        loop.feedback.close()
     return 0
