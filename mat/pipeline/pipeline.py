@@ -21,16 +21,10 @@ from mat.pipeline.calibration import Calibration, Calibrator
 from mat.pipeline.conditioning import CellConditioner, ConditionedFrame
 from mat.pipeline.detector import BODY_LEAVING_SHARE, LiftOffDetector, LumbarContact, Zone
 from mat.pipeline.events import Event, make_event
+from mat.pipeline.presence import Change, Presence
 from mat.pipeline.reps import RepCounter
 from mat.pipeline.session import SessionTally
 from mat.pipeline.settings import floor_choice, tempo_choice
-
-#: A body is on the mat when the cells are raised by this many counts on average (counts/cell).
-PRESENT_COUNTS_PER_CELL = 900
-#: ...and gone when they fall below this (hysteresis, counts/cell), for ABSENT_AFTER_S.
-ABSENT_COUNTS_PER_CELL = 450
-PRESENT_AFTER_S = 0.5
-ABSENT_AFTER_S = 4.0
 
 class Pipeline:
     """One mat's detection pipeline. Feed it frames with `process`; read `live_state()`.
@@ -46,7 +40,7 @@ class Pipeline:
         self.conditioner = CellConditioner(rows, cols, material_named(material), rail_counts(gain))
         self.floor = floor_choice(floor)
         self.tempo_s = tempo_choice(tempo_s)
-        self.present = False
+        self.presence = Presence()
         self.calibrator = Calibrator()
         self.calibration: Calibration | None = None
         self.contact_model: LumbarContact | None = None
@@ -56,9 +50,7 @@ class Pipeline:
         self.breathing: BreathingEstimator | None = None
         self.contact: float | None = None
         self.zone: Zone | None = None
-        self._presence_since: float | None = None
         self._recalibrating = False
-        self._paused = False  # after the stop command: no new session until the mat empties
         self._last: ConditionedFrame | None = None
         self.t = 0.0
 
@@ -82,7 +74,7 @@ class Pipeline:
     def start_session(self) -> None:
         """The start command: sessions may start again (after a stop); with someone already
         lying there, their next pressed hold recalibrates."""
-        self._paused = False
+        self.presence.resume()
         self.recalibrate()
 
     # -- frames ---------------------------------------------------------------------------
@@ -108,42 +100,23 @@ class Pipeline:
         starts until the mat has been empty (or the start command)."""
         if not self.present:
             return []
-        self._paused = True
+        self.presence.ended(paused=True)
         return self._end_session(self.t)
 
+    @property
+    def present(self) -> bool:
+        return self.presence.present
+
     def _track_presence(self, frame: ConditionedFrame) -> list[Event]:
-        if not frame.alive.any():
-            return []  # every chip gone (the bus cable): no evidence either way, keep the session
-        per_cell = frame.raised_counts / max(int(frame.alive.sum()), 1)
-        if self._paused:
-            return self._wait_for_empty_mat(frame.t, per_cell)
-        wanted = per_cell >= PRESENT_COUNTS_PER_CELL if not self.present else per_cell > ABSENT_COUNTS_PER_CELL
-        if wanted == self.present:
-            self._presence_since = None
+        change = self.presence.update(frame)
+        if change is None:
             return []
-        if self._presence_since is None:
-            self._presence_since = frame.t
-        hold = PRESENT_AFTER_S if not self.present else ABSENT_AFTER_S
-        if frame.t - self._presence_since < hold:
-            return []
-        since = self._presence_since
-        self._presence_since = None
-        if not self.present:
+        kind, since = change
+        if kind is Change.ARRIVED:
             return self._start_session(since)
         return self._end_session(frame.t, absent_t=since)
 
-    def _wait_for_empty_mat(self, t: float, per_cell: float) -> list[Event]:
-        if per_cell > ABSENT_COUNTS_PER_CELL:
-            self._presence_since = None
-        elif self._presence_since is None:
-            self._presence_since = t
-        elif t - self._presence_since >= ABSENT_AFTER_S:
-            self._paused = False
-            self._presence_since = None
-        return []
-
     def _start_session(self, t: float) -> list[Event]:
-        self.present = True
         self._recalibrating = False
         self.calibrator.reset(t)
         self.calibration = None
@@ -170,7 +143,7 @@ class Pipeline:
         for event in events:
             tally.count(event)
         events.append(tally.summary(t, self.reps.set_no if self.reps else 0))
-        self.present = False
+        self.presence.ended()
         self.tally = None
         self.breathing = None
         self.contact = None
