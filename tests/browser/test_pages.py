@@ -2,6 +2,8 @@
 fake daemon on the live socket. Screenshots go to test-artifacts/screenshots/."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from mat.storage.store import Store
 
 from conftest import live_state, screenshot
@@ -65,6 +67,23 @@ def test_history_page_draws_the_chart_and_says_when_to_progress(site, page):
     assert "Time to progress. 15 perfect reps with a 3 s descent" in page.locator("#progression").inner_text()
     assert page.problems == []
     screenshot(page, "history")
+
+
+def test_history_with_one_session_labels_its_day_not_the_epoch(site, page, seeded):
+    """A single session gives the time axis no span; its ticks must still be real days."""
+    store = Store(seeded[0])
+    for session_id in seeded[1][:-1]:
+        store.delete_session(session_id)
+    newest = store.get_session(seeded[1][-1])
+    store.close()
+    page.goto(site + "/history")
+    page.locator("#history-chart[data-ticks] canvas").wait_for(timeout=5000)
+    ticks = page.locator("#history-chart").get_attribute("data-ticks").split("|")
+    day = datetime.fromisoformat(newest["started_at"])
+    assert len(ticks) >= 2 and len(set(ticks)) == len(ticks), ticks  # days around it, each once
+    assert all(label.split()[0] in (f"{day:%b}", f"{day.replace(day=1) - timedelta(days=1):%b}",
+                                    f"{day + timedelta(days=7):%b}") for label in ticks), ticks
+    assert page.problems == []
 
 
 def test_session_page_draws_the_contact_chart(site, page, seeded):
