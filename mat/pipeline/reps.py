@@ -103,6 +103,57 @@ class _Extreme:
     timed_t: float  # the top's or bottom's time for descent (edge of the pause around it)
 
 
+class _Zigzag:
+    """The tilt's turning points. A peak (a bottom: legs lowest) or a trough (a top) is confirmed
+    once the tilt has come back from it by `h`, and timed at the edge of the pause around it."""
+
+    def __init__(self, t: float, x: float, u: float) -> None:
+        self.rising = False  # following a trough first: the first rise confirms it (the legs rest)
+        self._ext_t, self._ext_x, self._ext_u = t, x, u  # the extreme being followed
+        self._phase: deque[tuple[float, float]] = deque([(t, x)], maxlen=4000)  # (t, x) since the last extreme
+
+    def step(self, t: float, x: float, u: float, h: float, swing: float) -> tuple[bool, _Extreme] | None:
+        """(is it a peak, the extreme) when one is confirmed at this sample. `swing`: the
+        person's typical swing, for timing the extreme."""
+        self._phase.append((t, x))
+        if self.rising:
+            if x > self._ext_x:
+                self._ext_t, self._ext_x, self._ext_u = t, x, u
+                return None
+            if x >= self._ext_x - h:
+                return None
+        else:
+            if x < self._ext_x:
+                self._ext_t, self._ext_x, self._ext_u = t, x, u
+                return None
+            if x <= self._ext_x + h:
+                return None
+        peak = self.rising
+        extreme = self._timed(peak, swing)
+        self.rising = not self.rising
+        self._new_phase(t, x, u)
+        return peak, extreme
+
+    def _timed(self, peak: bool, swing: float) -> _Extreme:
+        """A bottom is timed when the tilt first got (nearly) as far as it went, a top the last
+        moment it sat there."""
+        if peak:
+            level = self._ext_x - BOTTOM_BAND * swing
+            timed = next((pt for pt, px in self._phase if px >= level), self._ext_t)
+        else:
+            level = self._ext_x + TOP_BAND * swing
+            timed = next((pt for pt, px in reversed(self._phase) if px <= level and pt <= self._ext_t), self._ext_t)
+        return _Extreme(self._ext_t, self._ext_x, self._ext_u, timed)
+
+    def _new_phase(self, t: float, x: float, u: float) -> None:
+        """Follow the next extreme; keep the samples since the one just confirmed (the next one
+        is timed on them)."""
+        since = self._ext_t
+        while self._phase and self._phase[0][0] < since:
+            self._phase.popleft()
+        self._ext_t, self._ext_x, self._ext_u = t, x, u
+
+
 class RepCounter:
     """Counts reps and sets from load maps; marks a rep imperfect if a lift-off started in it."""
 
@@ -125,13 +176,8 @@ class RepCounter:
         self._last_t: float | None = None
         self._x: float | None = None       # the smoothed tilt
         self._lat: float | None = None     # the smoothed lateral centre of pressure
-        # zigzag state
-        self._rising = False  # following a trough first: the first rise confirms it (the legs rest)
-        self._ext_t = 0.0
-        self._ext_x = 0.0
-        self._ext_u = 0.0
-        self._u = 0.0
-        self._phase: deque[tuple[float, float]] = deque(maxlen=4000)  # (t, x) since the last extreme
+        self._u = 0.0                      # the smoothed sacral row's log ratio
+        self._zigzag: _Zigzag | None = None
         self._top: _Extreme | None = None       # the trough the next descent starts from
         self._trough: _Extreme | None = None    # the last trough, whatever it was
         self._lifted = False                    # the legs left the floor (a set is under way)
@@ -191,8 +237,7 @@ class RepCounter:
             return self._check_set_end(t)
         if self._x is None:
             self._x, self._lat, self._u = tilt, lat, u
-            self._ext_t, self._ext_x, self._ext_u = t, tilt, u
-            self._phase.append((t, tilt))
+            self._zigzag = _Zigzag(t, tilt, u)
             return []
         k = min(dt / SMOOTHING_S, 1.0)
         self._x += (tilt - self._x) * k
@@ -229,7 +274,7 @@ class RepCounter:
             return None, 0.0
         return sacral - sum(lumbar) / len(lumbar), sacral
 
-    # -- the zigzag --------------------------------------------------------------------------
+    # -- swings ------------------------------------------------------------------------------
     def _typical_swing(self) -> float | None:
         return self._typical
 
@@ -239,22 +284,15 @@ class RepCounter:
 
     def _track(self, t: float) -> list[Event]:
         x, events = self._x, []
-        h = self._zigzag_threshold()
-        self._phase.append((t, x))
-        if self._rising:
-            if x > self._ext_x:
-                self._ext_t, self._ext_x, self._ext_u = t, x, self._u
-            elif x < self._ext_x - h:
-                self._on_peak(self._extreme(h, peak=True))
-                self._rising = False
-                self._new_phase(t, x)
-        else:
-            if x < self._ext_x:
-                self._ext_t, self._ext_x, self._ext_u = t, x, self._u
-            elif x > self._ext_x + h:
-                self._on_trough(self._extreme(h, peak=False))
-                self._rising = True
-                self._new_phase(t, x)
+        swing = self._typical_swing()
+        turn = self._zigzag.step(t, x, self._u, self._zigzag_threshold(),
+                                 swing if swing is not None else FIRST_SWING)
+        if turn is not None:
+            peak, extreme = turn
+            if peak:
+                self._on_peak(extreme)
+            else:
+                self._on_trough(extreme)
         if self._restart is not None:
             trough, peak = self._restart
             self._restart = None
@@ -268,27 +306,6 @@ class RepCounter:
                 events += self._complete(t)
         events += self._check_set_end(t)
         return events
-
-    def _extreme(self, h: float, peak: bool) -> _Extreme:
-        """The extreme just confirmed, timed at the edge of the pause around it: a bottom when
-        the tilt first got (nearly) as far as it went, a top the last moment it sat there."""
-        swing = self._typical_swing()
-        swing = swing if swing is not None else FIRST_SWING
-        if peak:
-            level = self._ext_x - BOTTOM_BAND * swing
-            timed = next((pt for pt, px in self._phase if px >= level), self._ext_t)
-        else:
-            level = self._ext_x + TOP_BAND * swing
-            timed = next((pt for pt, px in reversed(self._phase) if px <= level and pt <= self._ext_t), self._ext_t)
-        return _Extreme(self._ext_t, self._ext_x, self._ext_u, timed)
-
-    def _new_phase(self, t: float, x: float) -> None:
-        """Start following the next extreme; keep the samples since the one just confirmed (the
-        next one is timed on them)."""
-        since = self._ext_t
-        while self._phase and self._phase[0][0] < since:
-            self._phase.popleft()
-        self._ext_t, self._ext_x, self._ext_u = t, x, self._u
 
     def _needed_swing(self) -> float:
         typical = self._typical_swing()
