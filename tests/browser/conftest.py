@@ -89,6 +89,10 @@ class FakeDaemon:
             self.server.publish_state(state)
             time.sleep(interval_s)
 
+    def event(self, event: dict) -> None:
+        """Publish one pipeline event, as the daemon's _emit does."""
+        self.server.publish_event({"type": "event", "event": event})
+
     def commands(self, count: int = 1, timeout_s: float = 5.0) -> list[dict]:
         found: list[dict] = []
         deadline = time.monotonic() + timeout_s
@@ -103,7 +107,8 @@ def live_state(state: str, contact: float | None, **changes) -> dict:
             "zone": None if contact is None else ("lifted" if contact < 0.5 else "warning" if contact < 0.65 else "ok"),
             "pressure": [[round(0.25 + 0.2 * r + 0.05 * c, 2) for c in range(4)] for r in range(4)],
             "reps": 7, "perfect_reps": 6, "liftoffs": 1, "set": 1, "session_id": 3, "dead_cells": [],
-            "offline_chips": [], "frame_rate_hz": 100.0, "cpu_ms": 0.5, "tempo_s": 3.0, "sound": True}
+            "offline_chips": [], "frame_rate_hz": 100.0, "cpu_ms": 0.5, "tempo_s": 3.0, "sound": True,
+            "breath_rate_bpm": None, "breath_holding": False, "breath_holds": 0, "breath_trace": None}
     base.update(changes)
     return base
 

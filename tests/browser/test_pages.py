@@ -2,6 +2,9 @@
 fake daemon on the live socket. Screenshots go to test-artifacts/screenshots/."""
 from __future__ import annotations
 
+import math
+
+from mat.pipeline.events import make_event
 from mat.storage.store import Store
 
 from conftest import live_state, screenshot
@@ -26,6 +29,51 @@ def test_live_page_shows_the_back_lifted_below_the_floor(site, page, fake_daemon
     assert [page.locator(f"#{i}").inner_text() for i in ("reps", "perfect", "liftoffs")] == ["7", "6", "1"]
     assert page.problems == []
     screenshot(page, "live")
+
+
+def breath_trace(bpm: float | None, seconds: float = 20.0) -> dict:
+    """A live state's breathing trace: `seconds` of the signal every 0.4 s (flat when bpm is None)."""
+    n = int(seconds / 0.4)
+    return {"dt_s": 0.4, "values": [round(5 * math.sin(2 * math.pi * bpm / 60 * 0.4 * i), 1) if bpm else 0.1 * (i % 2)
+                                    for i in range(n)]}
+
+
+def test_live_page_shows_the_breathing_rate_its_trace_and_a_held_breath(site, page, fake_daemon):
+    page.goto(site + "/")
+    fake_daemon.play([live_state("resting", 0.98, reps=0, perfect_reps=0, liftoffs=0)])
+    page.locator("#banner[data-state='resting']").wait_for(timeout=5000)
+    assert page.locator("#breath-rate").inner_text() == "–"  # not known yet: no number
+    assert page.locator("#breath-trace polyline").get_attribute("points") == ""
+    assert "lie still" in page.locator("#breath-trace-note").inner_text()
+
+    fake_daemon.play([live_state("resting", 0.98, breath_rate_bpm=14.2, breath_trace=breath_trace(14))])
+    page.locator("#breath-trace[data-samples='50']").wait_for(timeout=5000)
+    assert page.locator("#breath-rate").inner_text() == "14"
+    points = [tuple(map(float, p.split(","))) for p in page.locator("#breath-trace polyline").get_attribute("points").split()]
+    assert len(points) == 50 and points[-1][0] == 200.0 and points[0][0] == 4.0  # 19.6 s back, newest right
+    ys = [y for _, y in points]
+    assert max(ys) - min(ys) > 30  # the breaths fill most of the 60-unit box
+    assert page.locator("#breath-hold").is_hidden()
+
+    # The breath stops: the daemon says so in its state, then the cue's event arrives.
+    flat = breath_trace(None)
+    fake_daemon.play([live_state("resting", 0.98, breath_holding=True, breath_holds=1, breath_trace=flat)])
+    page.locator("#breath-hold:not([hidden])").wait_for(timeout=5000)
+    assert "holding your breath" in page.locator("#breath-hold").inner_text()
+    assert page.locator("#breath-holds").inner_text() == "1"
+    ys = [float(p.split(",")[1]) for p in page.locator("#breath-trace polyline").get_attribute("points").split()]
+    assert max(ys) - min(ys) < 3  # flat, and not blown up to fill the box
+    fake_daemon.event(make_event(31.0, "breath_hold", duration_s=4.1))
+    fake_daemon.play([live_state("resting", 0.98, breath_holding=True, breath_holds=1, breath_trace=flat)])
+    page.get_by_text("You have held your breath 4 s: breathe.").wait_for(timeout=5000)
+    screenshot(page, "live-breath-held")
+
+    # Legs up: the rate is unknown and the trace gone; the count stays.
+    fake_daemon.play([live_state("exercising", 0.9, breath_holds=1)])
+    page.locator("#breath-trace[data-samples='0']").wait_for(timeout=5000)
+    assert page.locator("#breath-rate").inner_text() == "–"
+    assert page.locator("#breath-holds").inner_text() == "1"
+    assert page.problems == []
 
 
 def test_live_page_calibrate_button_reaches_the_daemon(site, page, fake_daemon):
