@@ -70,9 +70,16 @@ def seed_session(store: Store, writer: StoreWriter, started_at: datetime, reps: 
                "descent_s": descent_s + 0.1 * (k % 3), "perfect": k not in arch_reps, "balance": 0.03}
         writer.add_rep(session_id, rep)
         writer.add_event(session_id, rep)
+    # Breathing every 10 s: unknown now and then (legs moving), one held breath cued at 40 s.
+    rates = [None if k % 3 == 0 else round(13.0 + 0.4 * k, 1) for k in range(1, int(seconds // 10) + 1)]
+    for k, rate in enumerate(rates, start=1):
+        writer.add_event(session_id, {"t": t0 + 10 * k, "type": "breathing", "rate_bpm": rate})
+    writer.add_event(session_id, {"t": t0 + 40.0, "type": "breath_hold", "duration_s": 5.0})
+    known = [r for r in rates if r is not None]
     writer.close_session(session_id, {"reps": reps, "perfect_reps": reps - len(arch_reps), "liftoffs": len(arch_reps),
                                       "sets": 1 + (reps - 1) // 10, "mean_descent_s": descent_s + 0.1,
-                                      "duration_s": seconds, "balance": 0.03})
+                                      "duration_s": seconds, "balance": 0.03, "breath_holds": 1,
+                                      "mean_breath_bpm": round(sum(known) / len(known), 1)})
     writer.flush()
     return session_id
 

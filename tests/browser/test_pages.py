@@ -110,6 +110,9 @@ def test_history_page_draws_the_chart_and_says_when_to_progress(site, page):
     page.goto(site + "/history")
     page.locator("#history-chart[data-drawn='1'] canvas").wait_for(timeout=5000)
     assert page.locator("table.sessions tbody tr").count() == 4
+    newest = page.locator("table.sessions tbody tr").first.locator("td.breath")
+    assert newest.inner_text().split() == ["14.8", "1", "held"]  # mean resting rate, held breaths
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the table fits a phone
     assert "Time to progress. 15 perfect reps with a 3 s descent" in page.locator("#progression").inner_text()
     assert page.problems == []
     screenshot(page, "history")
@@ -122,6 +125,14 @@ def test_session_page_draws_the_contact_chart(site, page, seeded):
     canvas.wait_for(timeout=5000)
     assert canvas.bounding_box()["width"] > 300
     assert page.locator("table.reps tbody tr").count() == 16
+    # Below it, the breathing rate with the held breath marked, and both in the summary.
+    breath = page.locator("#breath-chart[data-drawn='1']")
+    breath.locator("canvas").wait_for(timeout=5000)
+    assert breath.get_attribute("data-holds") == "1"
+    assert breath.get_attribute("data-rates") == "6"  # 8 reports, 2 of them unknown (legs moving)
+    assert breath.locator("canvas").bounding_box()["width"] > 300
+    assert page.locator("#mean-breath").inner_text() == "14.8"  # (13.4 + 13.8 + 14.6 + 15.0 + 15.8 + 16.2) / 6
+    assert page.locator("#breath-holds").inner_text() == "1"
     assert page.problems == []
     screenshot(page, "session")
 
