@@ -399,16 +399,12 @@ def _at_expired_level(extremes: list[tuple[float, float]], level: float) -> bool
     """Does `level` lie on the breathed-out side of this person's breaths? Breathing in is
     quicker than breathing out, so the extremes reached by the quicker edges are the
     breathed-in ones. Unknown (edges alike) counts as breathed out: the cautious side."""
-    rises = [b[0] - a[0] for a, b in zip(extremes, extremes[1:]) if b[1] > a[1]]
-    falls = [b[0] - a[0] for a, b in zip(extremes, extremes[1:]) if b[1] < a[1]]
-    if not rises or not falls:
+    sign = _inhale_sign(extremes)
+    if sign is None:
         return True
-    rise, fall = float(np.median(rises)), float(np.median(falls))
     peaks = float(np.median([e[1] for e in extremes if e[1] >= np.median([x[1] for x in extremes])]))
     troughs = float(np.median([e[1] for e in extremes if e[1] < np.median([x[1] for x in extremes])] or [peaks]))
-    if abs(rise - fall) < INHALE_ASYMMETRY * max(rise, fall):
-        return True
-    inspired, expired = (peaks, troughs) if rise < fall else (troughs, peaks)
+    inspired, expired = (peaks, troughs) if sign > 0 else (troughs, peaks)
     if inspired == expired:
         return True
     position = (level - expired) / (inspired - expired)
