@@ -6,6 +6,8 @@ import threading
 import numpy as np
 import pytest
 
+from mat.pipeline.events import make_event
+from mat.pipeline.session import SessionTally
 from mat.pipeline.settings import SettingsError
 from mat.storage.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreWriter
 
@@ -83,9 +85,11 @@ def test_an_older_database_upgrades_in_place_keeping_its_rows(tmp_path):
     db.commit()
     db.close()
     store = Store(path)
-    assert store.schema_version == SCHEMA_VERSION == 3
+    assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
     assert store.get_pin() is None  # v3: no PIN until one is set
     assert store.get_session(7)["reps"] == 12 and store.get_session(7)["balance"] is None
+    # Breathing was not measured then: unknown, not zero.
+    assert store.get_session(7)["breath_holds"] is None and store.get_session(7)["mean_breath_bpm"] is None
     assert store.session_samples(7) == ([], [])
 
 
@@ -106,6 +110,53 @@ def test_sessions_left_open_by_a_crash_are_closed_with_what_was_stored(store):
     assert (session["status"], session["reps"], session["liftoffs"]) == ("interrupted", 1, 1)
     assert (session["sets"], session["mean_descent_s"], session["balance"]) == (1, 3.0, -0.2)  # balance was dropped
     assert session["duration_s"] == pytest.approx(14.95 - 4.0)
+
+
+BREATHING_EVENTS = [make_event(4.0, "present"), make_event(14.0, "breathing", rate_bpm=None),
+                    make_event(24.0, "breathing", rate_bpm=14.2), make_event(29.5, "breath_hold", duration_s=4.1),
+                    make_event(34.0, "breathing", rate_bpm=None), make_event(44.0, "breathing", rate_bpm=15.1),
+                    make_event(54.0, "breathing", rate_bpm=15.6), make_event(57.0, "breath_hold", duration_s=5.0)]
+
+
+def test_a_session_closed_by_the_daemon_stores_its_held_breaths_and_mean_resting_rate(store):
+    tally = SessionTally(4.0)
+    writer = StoreWriter(store, commit_interval_s=0.05)
+    session_id = writer.open_session({"rows": 4, "cols": 4})
+    for event in BREATHING_EVENTS:
+        tally.count(event)
+        writer.add_event(session_id, event)
+    session_end = tally.summary(60.0, sets=0)
+    writer.close_session(session_id, session_end)
+    writer.close()
+    session = store.get_session(session_id)
+    assert (session["breath_holds"], session["mean_breath_bpm"]) == (2, 15.0)  # (14.2 + 15.1 + 15.6) / 3
+    assert session_end["breath_holds"] == 2 and session_end["mean_breath_bpm"] == 15.0
+    assert list(session_end)[-1] == "mean_breath_bpm"  # added last: replay's earlier fields keep their order
+    assert store.list_sessions()[0]["mean_breath_bpm"] == 15.0
+
+
+def test_a_session_without_a_known_rate_stores_no_mean_rate_and_zero_held_breaths(store):
+    tally = SessionTally(0.0)
+    for event in (make_event(10.0, "breathing", rate_bpm=None), make_event(20.0, "breathing", rate_bpm=None)):
+        tally.count(event)
+    writer = StoreWriter(store, commit_interval_s=0.05)
+    session_id = writer.open_session({"rows": 4, "cols": 4})
+    writer.close_session(session_id, tally.summary(25.0, sets=0))
+    writer.close()
+    session = store.get_session(session_id)
+    assert (session["breath_holds"], session["mean_breath_bpm"]) == (0, None)
+
+
+def test_a_session_under_way_or_cut_off_has_its_breathing_summary_from_the_stored_events(store):
+    writer = StoreWriter(store)
+    session_id = writer.open_session({"rows": 4, "cols": 4})
+    for event in BREATHING_EVENTS:
+        writer.add_event(session_id, event)
+    writer.close()  # no close_session: still going (or killed)
+    assert (store.get_session(session_id)["breath_holds"], store.get_session(session_id)["mean_breath_bpm"]) == (2, 15.0)
+    store.mark_interrupted_open_sessions()
+    session = store.get_session(session_id)
+    assert (session["status"], session["breath_holds"], session["mean_breath_bpm"]) == ("interrupted", 2, 15.0)
 
 
 def test_settings_have_defaults_and_change_all_or_nothing(store):

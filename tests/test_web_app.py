@@ -37,7 +37,8 @@ def test_live_page_has_gauge_heatmap_counters_and_the_three_commands(client):
     html = client.get("/").get_data(as_text=True)
     for element in ('id="gauge"', 'class="gauge-floor"', 'class="gauge-warning"', 'id="heatmap"', 'id="reps"',
                     'id="perfect"', 'data-command="/api/calibrate"', 'data-command="/api/session/start"',
-                    'data-command="/api/session/stop"', 'src="/static/live.js"'):
+                    'data-command="/api/session/stop"', 'src="/static/live.js"', 'id="breath-rate"',
+                    'id="breath-trace"', 'id="breath-holds"', 'id="breath-hold"'):
         assert element in html
 
 
@@ -129,6 +130,16 @@ def test_api_sessions_lists_the_summaries(client, seeded):
     sessions = client.get("/api/sessions").get_json()
     assert [s["id"] for s in sessions] == list(reversed(seeded[1]))
     assert [s["perfect_reps"] for s in sessions] == [15, 12, 6]
+    # Closed without breathing figures (as before breathing was measured): unknown, not zero.
+    assert all(s["breath_holds"] is None and s["mean_breath_bpm"] is None for s in sessions)
+
+
+def test_sessions_without_breathing_figures_show_a_dash_not_a_number(client, seeded):
+    html = client.get("/history").get_data(as_text=True)
+    cells = re.findall(r'<td class="breath">(.*?)</td>', html, re.S)
+    assert [c.strip() for c in cells] == ["–"] * 3
+    page = client.get(f"/sessions/{seeded[1][2]}").get_data(as_text=True)
+    assert '<b id="mean-breath">–</b>' in page and '<b id="breath-holds">–</b>' in page
 
 
 def test_delete_from_the_page_removes_every_row_and_returns_to_history(client, store, seeded):
@@ -339,6 +350,9 @@ def test_a_session_still_going_shows_what_is_stored_so_far(client, seeded):
         writer.add_rep(session_id, rep)
         writer.add_event(session_id, rep)
     writer.add_event(session_id, {"t": 11.5, "type": "liftoff", "contact": 0.4})
+    for t, rate in ((20.0, None), (30.0, 14.0), (40.0, 15.0)):
+        writer.add_event(session_id, {"t": t, "type": "breathing", "rate_bpm": rate})
+    writer.add_event(session_id, {"t": 44.0, "type": "breath_hold", "duration_s": 4.0})
     writer.close()
     store.close()
     html = client.get(f"/sessions/{session_id}").get_data(as_text=True)
@@ -346,4 +360,6 @@ def test_a_session_still_going_shows_what_is_stored_so_far(client, seeded):
     assert counters[:3] == ["3", "2", "1"] and "still going" in html
     row = next(s for s in client.get("/api/sessions").get_json() if s["id"] == session_id)
     assert (row["status"], row["reps"], row["perfect_reps"], row["liftoffs"], row["sets"]) == ("open", 3, 2, 1, 1)
+    assert (row["mean_breath_bpm"], row["breath_holds"]) == (14.5, 1)  # the known rates only
+    assert '<b id="mean-breath">14.5</b>' in html and '<b id="breath-holds">1</b>' in html
     assert client.get(f"/sessions/{session_id}.csv").status_code == 200  # no frames yet: a header only

@@ -147,7 +147,12 @@ def openapi_spec(max_live_clients: int) -> dict:
                 "floor": _nullable("number"), "tempo_s": _nullable("number"),
                 "rows": _nullable("integer"), "cols": _nullable("integer"),
                 "material": _nullable("string"), "gain": _nullable("number"),
-                "balance": _nullable("number", description="left/right: − left, + right")}},
+                "balance": _nullable("number", description="left/right: − left, + right"),
+                "breath_holds": _nullable("integer", minimum=0,
+                                          description="held breaths cued; null: not measured (stored before)"),
+                "mean_breath_bpm": _nullable("number", exclusiveMinimum=0,
+                                             description="mean of the session's known breathing rates "
+                                                         "(breaths/min; known only lying still), or null")}},
             "Rep": {"type": "object", "required": ["set_no", "rep_no", "perfect"], "properties": {
                 "set_no": {"type": "integer"}, "rep_no": {"type": "integer"},
                 "t_top": _nullable("number"), "t_bottom": _nullable("number"), "t_end": _nullable("number"),

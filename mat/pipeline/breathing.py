@@ -115,6 +115,11 @@ KNOWN_EXTRA_S = 0.5
 #: so only this long a stop is a held breath (s, and breath periods).
 HOLD_EXPIRED_MIN_S = 5.0
 HOLD_EXPIRED_CYCLES = 0.9
+#: The live page's trace: the last TRACE_S of the breathing signal, every TRACE_STEP-th sample
+#: (2.5 a second: five or more a breath up to 30 /min, and only 50 numbers in a live state that
+#: goes out 15 times a second).
+TRACE_S = 20.0
+TRACE_STEP = 4
 #: Breathing in is quicker than breathing out by at least this share of the longer edge, or the
 #: breaths tell nothing about which side is which.
 INHALE_ASYMMETRY = 0.15
@@ -127,13 +132,16 @@ class BreathingEstimator:
 
     Feed every frame of a session with `update(t, load, alive)`; it returns the events that
     became due (`breathing` every REPORT_EVERY_S, `breath_hold` once per held breath). Start
-    a new object per session. rate_bpm is the latest estimate (breaths/min) or None.
+    a new object per session. rate_bpm is the latest estimate (breaths/min) or None; trace the
+    breathing signal the latest analysis saw (`_live_trace`), or None while it sees none (moving).
     """
 
     def __init__(self, t: float) -> None:
         self.start_t = t
         self.rate_bpm: float | None = None
         self.holds = 0
+        self.trace: list[float] | None = None
+        self._inhale_sign = 1.0  # the trace is drawn with breathing in upward, once that is known
         self._next_report_t = t + REPORT_EVERY_S
         self._next_analysis_t = t + ANALYSIS_EVERY_S
         self._bin_end = t + 1.0 / SAMPLE_HZ
@@ -219,9 +227,11 @@ class BreathingEstimator:
         if signal is None:
             self.rate_bpm = None
             self._flat_since = None
+            self.trace = None
             return []
         times, s, noise = signal
         extremes = _zigzag(times, s, noise)
+        self.trace = self._live_trace(s, extremes)
         rate = self._rate(times, s, extremes, noise, t)
         # The breaths counted must agree with the signal's own repetition (autocorrelation):
         # noise that adds or hides a breath changes the count, not the period it repeats at.
@@ -240,6 +250,21 @@ class BreathingEstimator:
             return self._check_hold(t, times, s_known, _zigzag(times, s_known, 0.0), 0.0,
                                     known_swing=self._breath_swing)
         return self._check_hold(t, times, s, extremes, noise)
+
+    @property
+    def holding(self) -> bool:
+        """A held breath was cued and the signal is still flat (False while nothing is seen)."""
+        return self._holding and self.trace is not None
+
+    def _live_trace(self, s: np.ndarray, extremes) -> list[float]:
+        """The last TRACE_S of the combined signal for the live page, in units of the cells'
+        own noise, breathing in upward when the breaths' edges tell (the principal component's
+        sign is arbitrary). Oldest first, the newest sample last."""
+        sign = _inhale_sign(extremes)
+        if sign is not None:
+            self._inhale_sign = sign
+        recent = s[-int(TRACE_S * SAMPLE_HZ):][::-1][::TRACE_STEP][::-1]
+        return [round(float(v) * self._inhale_sign, 1) for v in recent]
 
     def _remember_breaths(self, extremes) -> None:
         """The cell combination that showed these breaths (log units) and their size along it."""
@@ -357,20 +382,29 @@ class BreathingEstimator:
         return [make_event(now, "breath_hold", duration_s=round(float(flat_s), 1))]
 
 
+def _inhale_sign(extremes: list[tuple[float, float]]) -> float | None:
+    """+1 when breathing in raises the signal (its rises are the quicker edges), -1 when it
+    lowers it, None when the edges are too alike to tell."""
+    rises = [b[0] - a[0] for a, b in zip(extremes, extremes[1:]) if b[1] > a[1]]
+    falls = [b[0] - a[0] for a, b in zip(extremes, extremes[1:]) if b[1] < a[1]]
+    if not rises or not falls:
+        return None
+    rise, fall = float(np.median(rises)), float(np.median(falls))
+    if abs(rise - fall) < INHALE_ASYMMETRY * max(rise, fall):
+        return None
+    return 1.0 if rise < fall else -1.0
+
+
 def _at_expired_level(extremes: list[tuple[float, float]], level: float) -> bool:
     """Does `level` lie on the breathed-out side of this person's breaths? Breathing in is
     quicker than breathing out, so the extremes reached by the quicker edges are the
     breathed-in ones. Unknown (edges alike) counts as breathed out: the cautious side."""
-    rises = [b[0] - a[0] for a, b in zip(extremes, extremes[1:]) if b[1] > a[1]]
-    falls = [b[0] - a[0] for a, b in zip(extremes, extremes[1:]) if b[1] < a[1]]
-    if not rises or not falls:
+    sign = _inhale_sign(extremes)
+    if sign is None:
         return True
-    rise, fall = float(np.median(rises)), float(np.median(falls))
     peaks = float(np.median([e[1] for e in extremes if e[1] >= np.median([x[1] for x in extremes])]))
     troughs = float(np.median([e[1] for e in extremes if e[1] < np.median([x[1] for x in extremes])] or [peaks]))
-    if abs(rise - fall) < INHALE_ASYMMETRY * max(rise, fall):
-        return True
-    inspired, expired = (peaks, troughs) if rise < fall else (troughs, peaks)
+    inspired, expired = (peaks, troughs) if sign > 0 else (troughs, peaks)
     if inspired == expired:
         return True
     position = (level - expired) / (inspired - expired)

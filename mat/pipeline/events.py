@@ -22,7 +22,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "set_end": ("set", "reps", "perfect_reps"),
     "absent": (),
     "session_end": ("reps", "perfect_reps", "liftoffs", "sets", "mean_descent_s", "balance", "duration_s",
-                    "breath_holds"),
+                    "breath_holds", "mean_breath_bpm"),
     "breathing": ("rate_bpm",),
     "breath_hold": ("duration_s",),
     "dead_cell": ("row", "col", "kind"),

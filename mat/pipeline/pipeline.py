@@ -16,7 +16,8 @@ import numpy as np
 from hardware.materials import material as material_named
 from hardware.materials import rail_counts
 
-from mat.pipeline.breathing import BreathingEstimator
+from mat.pipeline.breathing import SAMPLE_HZ as BREATH_SAMPLE_HZ
+from mat.pipeline.breathing import TRACE_STEP, BreathingEstimator
 from mat.pipeline.calibration import Calibration, Calibrator
 from mat.pipeline.conditioning import CellConditioner, ConditionedFrame
 from mat.pipeline.detector import BODY_LEAVING_SHARE, LiftOffDetector, LumbarContact, Zone
@@ -232,6 +233,7 @@ class Pipeline:
         frame = self._last
         pressure = _normalised_pressure(frame, self.calibration)
         tally = self.tally
+        breathing = self.breathing
         return {
             "type": "state",
             "t": round(self.t, 3),
@@ -251,6 +253,13 @@ class Pipeline:
             "dead_cells": [list(rc) for rc in sorted(self.conditioner.dead_kind)],
             "offline_chips": sorted(self.conditioner.offline_rows),
             "tempo_s": self.tempo_s,
+            # Breathing: the latest rate (None while it cannot tell), a held breath still going
+            # after its cue, the session's held breaths, and the signal's last 20 s (None while moving).
+            "breath_rate_bpm": breathing.rate_bpm if breathing else None,
+            "breath_holding": breathing.holding if breathing else False,
+            "breath_holds": tally.breath_holds if tally else 0,
+            "breath_trace": ({"dt_s": TRACE_STEP / BREATH_SAMPLE_HZ, "values": breathing.trace}
+                             if breathing and breathing.trace is not None else None),
         }
 
 

@@ -11,12 +11,16 @@ from mat.pipeline.events import Event, count_liftoffs
 
 def summarize(events: Iterable[Event], start_t: float, end_t: float, sets: int | None = None) -> dict:
     """Reps, perfect reps, lift-offs (events.count_liftoffs' rule), sets, mean descent (s),
-    mean left/right balance, duration (s) and held breaths of a session's `events`. `sets` defaults to the
-    highest set number among its reps."""
+    mean left/right balance, duration (s), held breaths and mean resting breathing rate
+    (breaths/min, or None) of a session's `events`. `sets` defaults to the highest set number
+    among its reps."""
     events = list(events)
     reps = [e for e in events if e["type"] == "rep"]
     descents = [r["descent_s"] for r in reps if r.get("descent_s") is not None]
     balances = [r["balance"] for r in reps if r.get("balance") is not None]
+    # The rate is only known lying still (null during sets and right after moving): its mean is
+    # the resting rate.
+    rates = [e["rate_bpm"] for e in events if e["type"] == "breathing" and e.get("rate_bpm") is not None]
     return {
         "reps": len(reps),
         "perfect_reps": sum(1 for r in reps if r["perfect"]),
@@ -26,17 +30,19 @@ def summarize(events: Iterable[Event], start_t: float, end_t: float, sets: int |
         "balance": round(float(np.mean(balances)), 3) if balances else None,
         "duration_s": round(end_t - start_t, 3),
         "breath_holds": sum(1 for e in events if e["type"] == "breath_hold"),
+        # Last: fields are only ever added to `session_end` (mat/README.md, "mat replay").
+        "mean_breath_bpm": round(float(np.mean(rates)), 1) if rates else None,
     }
 
 
 class SessionTally:
     """Running totals of one session for the live page, and its `session_end` summary."""
 
-    COUNTED = ("rep", "liftoff", "contact", "breath_hold")
+    COUNTED = ("rep", "liftoff", "contact", "breath_hold", "breathing")
 
     def __init__(self, t: float) -> None:
         self.start_t = t
-        self.reps = self.perfect_reps = self.liftoffs = 0
+        self.reps = self.perfect_reps = self.liftoffs = self.breath_holds = 0
         self._counted: list[Event] = []
 
     def count(self, event: Event) -> None:
@@ -48,6 +54,8 @@ class SessionTally:
             self.perfect_reps += bool(event["perfect"])
         elif event["type"] == "liftoff":
             self.liftoffs += 1
+        elif event["type"] == "breath_hold":
+            self.breath_holds += 1
         elif event.get("left_mat"):
             self.liftoffs -= 1  # that was getting up (the rule of events.count_liftoffs)
 

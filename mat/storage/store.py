@@ -76,6 +76,12 @@ MIGRATIONS: list[str] = [
         failures INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0
     );
     """,
+    # v4: breathing in the summary: held breaths and the mean resting rate (breaths/min). NULL
+    # for sessions stored before: not measured, not zero.
+    """
+    ALTER TABLE sessions ADD COLUMN breath_holds INTEGER;
+    ALTER TABLE sessions ADD COLUMN mean_breath_bpm REAL;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -271,10 +277,10 @@ def _open_session(db: sqlite3.Connection, session_id: int, meta: dict, started_a
 def _close_session(db: sqlite3.Connection, session_id: int, summary: dict, status: str, ended_at: str) -> None:
     db.execute(
         "UPDATE sessions SET status=?, ended_at=?, duration_s=?, reps=?, perfect_reps=?, liftoffs=?, sets=?,"
-        " mean_descent_s=?, balance=? WHERE id=?",
+        " mean_descent_s=?, balance=?, breath_holds=?, mean_breath_bpm=? WHERE id=?",
         (status, ended_at, summary.get("duration_s"), summary.get("reps", 0), summary.get("perfect_reps", 0),
          summary.get("liftoffs", 0), summary.get("sets", 0), summary.get("mean_descent_s"), summary.get("balance"),
-         session_id))
+         summary.get("breath_holds"), summary.get("mean_breath_bpm"), session_id))
 
 
 class StoreWriter:

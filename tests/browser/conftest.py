@@ -70,9 +70,16 @@ def seed_session(store: Store, writer: StoreWriter, started_at: datetime, reps: 
                "descent_s": descent_s + 0.1 * (k % 3), "perfect": k not in arch_reps, "balance": 0.03}
         writer.add_rep(session_id, rep)
         writer.add_event(session_id, rep)
+    # Breathing every 10 s: unknown now and then (legs moving), one held breath cued at 40 s.
+    rates = [None if k % 3 == 0 else round(13.0 + 0.4 * k, 1) for k in range(1, int(seconds // 10) + 1)]
+    for k, rate in enumerate(rates, start=1):
+        writer.add_event(session_id, {"t": t0 + 10 * k, "type": "breathing", "rate_bpm": rate})
+    writer.add_event(session_id, {"t": t0 + 40.0, "type": "breath_hold", "duration_s": 5.0})
+    known = [r for r in rates if r is not None]
     writer.close_session(session_id, {"reps": reps, "perfect_reps": reps - len(arch_reps), "liftoffs": len(arch_reps),
                                       "sets": 1 + (reps - 1) // 10, "mean_descent_s": descent_s + 0.1,
-                                      "duration_s": seconds, "balance": 0.03})
+                                      "duration_s": seconds, "balance": 0.03, "breath_holds": 1,
+                                      "mean_breath_bpm": round(sum(known) / len(known), 1)})
     writer.flush()
     return session_id
 
@@ -89,6 +96,10 @@ class FakeDaemon:
             self.server.publish_state(state)
             time.sleep(interval_s)
 
+    def event(self, event: dict) -> None:
+        """Publish one pipeline event, as the daemon's _emit does."""
+        self.server.publish_event({"type": "event", "event": event})
+
     def commands(self, count: int = 1, timeout_s: float = 5.0) -> list[dict]:
         found: list[dict] = []
         deadline = time.monotonic() + timeout_s
@@ -103,7 +114,8 @@ def live_state(state: str, contact: float | None, **changes) -> dict:
             "zone": None if contact is None else ("lifted" if contact < 0.5 else "warning" if contact < 0.65 else "ok"),
             "pressure": [[round(0.25 + 0.2 * r + 0.05 * c, 2) for c in range(4)] for r in range(4)],
             "reps": 7, "perfect_reps": 6, "liftoffs": 1, "set": 1, "session_id": 3, "dead_cells": [],
-            "offline_chips": [], "frame_rate_hz": 100.0, "cpu_ms": 0.5, "tempo_s": 3.0, "sound": True}
+            "offline_chips": [], "frame_rate_hz": 100.0, "cpu_ms": 0.5, "tempo_s": 3.0, "sound": True,
+            "breath_rate_bpm": None, "breath_holding": False, "breath_holds": 0, "breath_trace": None}
     base.update(changes)
     return base
 

@@ -2,8 +2,10 @@
 fake daemon on the live socket. Screenshots go to test-artifacts/screenshots/."""
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
+from mat.pipeline.events import make_event
 from mat.storage.store import Store
 
 from conftest import live_state, screenshot
@@ -28,6 +30,51 @@ def test_live_page_shows_the_back_lifted_below_the_floor(site, page, fake_daemon
     assert [page.locator(f"#{i}").inner_text() for i in ("reps", "perfect", "liftoffs")] == ["7", "6", "1"]
     assert page.problems == []
     screenshot(page, "live")
+
+
+def breath_trace(bpm: float | None, seconds: float = 20.0) -> dict:
+    """A live state's breathing trace: `seconds` of the signal every 0.4 s (flat when bpm is None)."""
+    n = int(seconds / 0.4)
+    return {"dt_s": 0.4, "values": [round(5 * math.sin(2 * math.pi * bpm / 60 * 0.4 * i), 1) if bpm else 0.1 * (i % 2)
+                                    for i in range(n)]}
+
+
+def test_live_page_shows_the_breathing_rate_its_trace_and_a_held_breath(site, page, fake_daemon):
+    page.goto(site + "/")
+    fake_daemon.play([live_state("resting", 0.98, reps=0, perfect_reps=0, liftoffs=0)])
+    page.locator("#banner[data-state='resting']").wait_for(timeout=5000)
+    assert page.locator("#breath-rate").inner_text() == "–"  # not known yet: no number
+    assert page.locator("#breath-trace polyline").get_attribute("points") == ""
+    assert "lie still" in page.locator("#breath-trace-note").inner_text()
+
+    fake_daemon.play([live_state("resting", 0.98, breath_rate_bpm=14.2, breath_trace=breath_trace(14))])
+    page.locator("#breath-trace[data-samples='50']").wait_for(timeout=5000)
+    assert page.locator("#breath-rate").inner_text() == "14"
+    points = [tuple(map(float, p.split(","))) for p in page.locator("#breath-trace polyline").get_attribute("points").split()]
+    assert len(points) == 50 and points[-1][0] == 200.0 and points[0][0] == 4.0  # 19.6 s back, newest right
+    ys = [y for _, y in points]
+    assert max(ys) - min(ys) > 30  # the breaths fill most of the 60-unit box
+    assert page.locator("#breath-hold").is_hidden()
+
+    # The breath stops: the daemon says so in its state, then the cue's event arrives.
+    flat = breath_trace(None)
+    fake_daemon.play([live_state("resting", 0.98, breath_holding=True, breath_holds=1, breath_trace=flat)])
+    page.locator("#breath-hold:not([hidden])").wait_for(timeout=5000)
+    assert "holding your breath" in page.locator("#breath-hold").inner_text()
+    assert page.locator("#breath-holds").inner_text() == "1"
+    ys = [float(p.split(",")[1]) for p in page.locator("#breath-trace polyline").get_attribute("points").split()]
+    assert max(ys) - min(ys) < 3  # flat, and not blown up to fill the box
+    fake_daemon.event(make_event(31.0, "breath_hold", duration_s=4.1))
+    fake_daemon.play([live_state("resting", 0.98, breath_holding=True, breath_holds=1, breath_trace=flat)])
+    page.get_by_text("You have held your breath 4 s: breathe.").wait_for(timeout=5000)
+    screenshot(page, "live-breath-held")
+
+    # Legs up: the rate is unknown and the trace gone; the count stays.
+    fake_daemon.play([live_state("exercising", 0.9, breath_holds=1)])
+    page.locator("#breath-trace[data-samples='0']").wait_for(timeout=5000)
+    assert page.locator("#breath-rate").inner_text() == "–"
+    assert page.locator("#breath-holds").inner_text() == "1"
+    assert page.problems == []
 
 
 def test_live_page_calibrate_button_reaches_the_daemon(site, page, fake_daemon):
@@ -64,6 +111,9 @@ def test_history_page_draws_the_chart_and_says_when_to_progress(site, page):
     page.goto(site + "/history")
     page.locator("#history-chart[data-drawn='1'] canvas").wait_for(timeout=5000)
     assert page.locator("table.sessions tbody tr").count() == 4
+    newest = page.locator("table.sessions tbody tr").first.locator("td.breath")
+    assert newest.inner_text().split() == ["14.8", "1", "held"]  # mean resting rate, held breaths
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the table fits a phone
     assert "Time to progress. 15 perfect reps with a 3 s descent" in page.locator("#progression").inner_text()
     assert page.problems == []
     screenshot(page, "history")
@@ -93,6 +143,14 @@ def test_session_page_draws_the_contact_chart(site, page, seeded):
     canvas.wait_for(timeout=5000)
     assert canvas.bounding_box()["width"] > 300
     assert page.locator("table.reps tbody tr").count() == 16
+    # Below it, the breathing rate with the held breath marked, and both in the summary.
+    breath = page.locator("#breath-chart[data-drawn='1']")
+    breath.locator("canvas").wait_for(timeout=5000)
+    assert breath.get_attribute("data-holds") == "1"
+    assert breath.get_attribute("data-rates") == "6"  # 8 reports, 2 of them unknown (legs moving)
+    assert breath.locator("canvas").bounding_box()["width"] > 300
+    assert page.locator("#mean-breath").inner_text() == "14.8"  # (13.4 + 13.8 + 14.6 + 15.0 + 15.8 + 16.2) / 6
+    assert page.locator("#breath-holds").inner_text() == "1"
     assert page.problems == []
     screenshot(page, "session")
 

@@ -1,4 +1,4 @@
-// The live page: the state in words, the gauge, the heatmap, counters, warnings, commands.
+// The live page: the state in words, the gauge, the heatmap, counters, breathing, warnings, commands.
 "use strict";
 (() => {
   // What each state means to someone lying on the floor: a word and what to do.
@@ -64,6 +64,54 @@
     box.replaceChildren(...items.map((text) => Object.assign(document.createElement("p"), { textContent: text })));
   }
 
+  // Breathing: the rate ("–" while the mat cannot tell), the last 20 s of the breathing signal
+  // (none while moving), and a held breath from its cue until the breathing shows again.
+  const TRACE_SPAN_S = 20;
+  const TRACE_MIN_HALF_RANGE = 3; // in the cells' noise: a flat, noisy trace stays small, never fills the box
+  const HELD_SHOWN_MS = 6000; // the breath_hold event's note stays up at least this long
+  let heldNote = null;
+  let heldUntil = 0;
+
+  function drawBreathTrace(trace) {
+    const line = $("breath-trace").querySelector("polyline");
+    const values = trace ? trace.values : [];
+    $("breath-trace").dataset.samples = values.length;
+    $("breath-trace-note").textContent = trace ? "breathing · last 20 s" : "lie still to see your breathing";
+    if (values.length < 2) {
+      line.setAttribute("points", "");
+      return;
+    }
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const half = Math.max(TRACE_MIN_HALF_RANGE, ...values.map((v) => Math.abs(v - mean))) * 1.1;
+    const n = values.length;
+    line.setAttribute("points", values.map((v, i) => {
+      const x = 200 - ((n - 1 - i) * trace.dt_s / TRACE_SPAN_S) * 200; // the newest at the right edge
+      const y = 30 - ((v - mean) / half) * 28;
+      return `${x.toFixed(1)},${y.toFixed(1)}`;
+    }).join(" "));
+  }
+
+  function showBreathing(state) {
+    const rate = state.breath_rate_bpm;
+    $("breath-rate").textContent = rate === null || rate === undefined ? "–" : rate.toFixed(0);
+    $("breath-holds").textContent = state.breath_holds ?? 0;
+    drawBreathTrace(state.breath_trace);
+    const holding = state.breath_holding || Date.now() < heldUntil;
+    if (!holding) heldNote = null;
+    const box = $("breath-hold");
+    box.hidden = !holding;
+    box.textContent = heldNote || "You are holding your breath: breathe.";
+  }
+
+  function onEvent(event) {
+    if (event.type !== "breath_hold") return;
+    heldNote = `You have held your breath ${Math.round(event.duration_s)} s: breathe.`;
+    heldUntil = Date.now() + HELD_SHOWN_MS;
+    const box = $("breath-hold");
+    box.textContent = heldNote;
+    box.hidden = false;
+  }
+
   function onState(state) {
     daemonUp = true;
     showState(state.state);
@@ -74,6 +122,7 @@
     $("liftoffs").textContent = state.liftoffs;
     $("set").textContent = state.set;
     drawHeatmap(state);
+    showBreathing(state);
     showWarnings(state);
   }
   function onDaemon(connected) {
@@ -81,9 +130,11 @@
     if (!connected) {
       showState("offline");
       showWarnings({});
+      $("breath-rate").textContent = "–"; // no rate is better than a stale one
+      drawBreathTrace(null);
     }
   }
-  Flatback.live({ onState, onDaemon });
+  Flatback.live({ onState, onEvent, onDaemon });
 
   document.querySelectorAll("button[data-command]").forEach((button) => {
     button.addEventListener("click", async () => {
