@@ -257,7 +257,7 @@ def run_interleaved(arches_per_phase: int, deployment_priorities: bool = True) -
     from mat.daemon.loop import MatLoop
     from mat.daemon.live_socket import LiveServer
     from mat.pipeline.pipeline import Pipeline
-    from mat.daemon.wiring import LoopingPerson
+    from hardware.emulation.mat import LoopingPerson
     from mat.storage.store import Store, StoreWriter
 
     # Enough reps for every phase plus the arches lost while the load starts and stops.
