@@ -59,7 +59,7 @@ def build_loop(config, *, emulated: bool, scenario: str | None = None, record: s
     store_path = store_path or config.paths.database_path
     store_path.parent.mkdir(parents=True, exist_ok=True)
     store = Store(store_path)
-    store.mark_interrupted_open_sessions()
+    store.mark_interrupted_open_sessions(outbox=config.mqtt.enabled)
     settings = store.seed_settings({"floor": config.detection.floor, "tempo_s": config.detection.tempo_s})
     pipeline = Pipeline(rows=grid_config.rows, cols=grid_config.cols, material=grid_config.material,
                         gain=grid_config.gain, floor=settings["floor"], tempo_s=settings["tempo_s"])
@@ -71,8 +71,14 @@ def build_loop(config, *, emulated: bool, scenario: str | None = None, record: s
     if record:
         recorder = RecordingWriter(record, grid_config.rows, grid_config.cols, gain=grid_config.gain,
                                    material=grid_config.material)
-    loop = MatLoop(grid, pipeline, feedback, clock, store=store, store_writer=StoreWriter(store),
-                   live=live, recorder=recorder, notify=notify)
+    mqtt = None
+    if config.mqtt.enabled:
+        from mat.daemon.mqtt import MqttPublisher
+
+        mqtt = MqttPublisher(config.mqtt, store_path=store_path)
+    loop = MatLoop(grid, pipeline, feedback, clock, store=store,
+                   store_writer=StoreWriter(store, outbox=config.mqtt.enabled),
+                   live=live, recorder=recorder, notify=notify, mqtt=mqtt)
     if getattr(feedback, "button", None) is not None:
         feedback.button.when_pressed = lambda: pipeline.recalibrate()
     return loop
@@ -103,6 +109,15 @@ def _notifier():
 
 
 def run_daemon(config, *, emulated: bool = False, scenario: str | None = None, record: str | None = None) -> int:
+    from mat.config import ConfigError
+
+    try:
+        config.mqtt.password()  # an unreadable password file is a configuration error, said at once
+    except ConfigError as error:
+        import sys
+
+        print(f"mat: {config.source or 'built-in configuration'}: {error}", file=sys.stderr)
+        return 2
     loop = build_loop(config, emulated=emulated, scenario=scenario, record=record, notify=_notifier())
     stop = _stop_flag()
     log.info("mat run: reading %d×%d cells%s", config.grid.rows, config.grid.cols,
@@ -116,5 +131,7 @@ def run_daemon(config, *, emulated: bool = False, scenario: str | None = None, r
             loop.writer.close()
         if loop.live is not None:
             loop.live.close()
+        if loop.mqtt is not None:
+            loop.mqtt.close()
         loop.feedback.close()
     return 0
