@@ -57,6 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     doctor = sub.add_parser("doctor", help="check the mat's hardware, database and services")
     doctor.add_argument("--emulated", action="store_true", help="check emulated chips instead of the Pi's bus")
 
+    mqtt = sub.add_parser("mqtt", help="the mat on the MQTT broker of [mqtt]: `forget` removes it (Home Assistant "
+                          "device, retained topics), as uninstalling does")
+    mqtt.add_argument("action", choices=["forget"])
+
+    hub = sub.add_parser("hub", help="a page showing every mat on the MQTT broker of [mqtt], side by side")
+    hub.add_argument("--host")
+    hub.add_argument("--port", type=int)
+
     pin = sub.add_parser("pin", help="set, remove or show the PIN that guards settings and history on the page")
     pin.add_argument("action", choices=["set", "remove", "status"])
     pin.add_argument("--stdin", action="store_true", help="read the new PIN from standard input (for scripts)")
@@ -118,14 +126,35 @@ def _dispatch(args) -> int:
         return run_doctor(config, emulated=args.emulated)
     if args.command == "pin":
         return _pin(config, args.action, from_stdin=args.stdin)
+    if args.command == "mqtt":
+        return _mqtt_forget(config)
+    if args.command == "hub":
+        return _exec_web(config, host=args.host, port=args.port, module="web.hub")
     raise AssertionError(args.command)
 
 
-def _exec_web(config, host: str | None, port: int | None) -> int:
-    """Become `python -m web` (same process, so systemd keeps watching the same PID)."""
+def _mqtt_forget(config) -> int:
+    from mat.config import ConfigError
+    from mat.daemon.mqtt import forget
+
+    try:
+        problem = forget(config.mqtt)
+    except ConfigError as error:
+        print(f"mat mqtt: {error}", file=sys.stderr)
+        return 2
+    if problem:
+        print(f"mat mqtt forget: {problem}", file=sys.stderr)
+        return 1
+    print(f"mat {config.mqtt.effective_mat_id} removed from {config.mqtt.host}:{config.mqtt.port} "
+          "(Home Assistant device and retained topics)")
+    return 0
+
+
+def _exec_web(config, host: str | None, port: int | None, module: str = "web") -> int:
+    """Become `python -m web` (or `module`; same process, so systemd keeps watching the same PID)."""
     import os
 
-    argv = [sys.executable, "-m", "web"]
+    argv = [sys.executable, "-m", module]
     if config.source:
         argv += ["--config", str(config.source)]
     if host:

@@ -307,3 +307,38 @@ def floor_from_percent(text: str) -> float:
     if percent != percent or percent in (float("inf"), float("-inf")):
         raise SettingsError("floor", "must be a number in percent, like 55")
     return percent / 100
+
+
+def forget(settings, mat_id: str | None = None, timeout_s: float = 10.0) -> str | None:
+    """Remove this mat from the broker (`mat mqtt forget`, run on uninstall): an empty retained
+    payload on its Home Assistant discovery topic (Home Assistant removes the device) and on its
+    retained topics (the hub forgets it). None when done, else what went wrong (one line)."""
+    from paho.mqtt.client import CallbackAPIVersion, Client
+
+    topics = Topics(mat_id or settings.effective_mat_id)
+    client = Client(CallbackAPIVersion.VERSION2, client_id=f"flatback-{topics.mat_id}-forget")
+    if settings.username:
+        client.username_pw_set(settings.username, settings.password())
+    if settings.tls:
+        client.tls_set(ca_certs=settings.ca_file or None)
+    try:
+        client.connect(settings.host, settings.port, keepalive=settings.keepalive_s)
+    except OSError as error:
+        return f"cannot reach {settings.host}:{settings.port}: {error.strerror or error}"
+    client.loop_start()
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not client.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not client.is_connected():
+            return f"{settings.host}:{settings.port} did not accept the connection (user name or password?)"
+        infos = [client.publish(topic, b"", qos=1, retain=True) for topic in
+                 (topics.discovery(settings.discovery_prefix), topics.state, topics.session, topics.availability)]
+        for info in infos:
+            info.wait_for_publish(timeout=max(deadline - time.monotonic(), 0.1))
+        if not all(info.is_published() for info in infos):
+            return "the broker did not acknowledge the removal in time"
+        return None
+    finally:
+        client.disconnect()
+        client.loop_stop()
