@@ -292,6 +292,8 @@ def test_the_loop_applies_mqtt_commands_as_it_does_the_pages(store):
     assert any(e["type"] == "calibrated" and e["t"] > 9.0 for e in loop.event_log)
     assert loop.pipeline.floor == 0.7
     assert fake.events == loop.event_log and fake.states[-1]["mqtt"] == {"connected": False, "outbox": 0}
+    end = next(e for e in loop.event_log if e["type"] == "session_end")
+    assert loop.live_state()["totals"] == {"liftoffs": end["liftoffs"], "reps": end["reps"], "sessions": 1}
 
 
 def test_three_mats_publish_at_once(broker, tmp_path):
