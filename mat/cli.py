@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
 
     hub = sub.add_parser("hub", help="a page showing every mat on the MQTT broker of [mqtt], side by side")
     hub.add_argument("--host")
-    hub.add_argument("--port", type=int)
+    hub.add_argument("--port", type=int, help="default 8090")
+    hub.add_argument("--broker", metavar="HOST:PORT", help="the broker, instead of [mqtt] host and port")
 
     pin = sub.add_parser("pin", help="set, remove or show the PIN that guards settings and history on the page")
     pin.add_argument("action", choices=["set", "remove", "status"])
@@ -129,7 +130,8 @@ def _dispatch(args) -> int:
     if args.command == "mqtt":
         return _mqtt_forget(config)
     if args.command == "hub":
-        return _exec_web(config, host=args.host, port=args.port, module="web.hub")
+        return _exec_web(config, host=args.host, port=args.port, module="web.hub",
+                         extra=["--broker", args.broker] if args.broker else [])
     raise AssertionError(args.command)
 
 
@@ -150,7 +152,7 @@ def _mqtt_forget(config) -> int:
     return 0
 
 
-def _exec_web(config, host: str | None, port: int | None, module: str = "web") -> int:
+def _exec_web(config, host: str | None, port: int | None, module: str = "web", extra: list[str] = ()) -> int:
     """Become `python -m web` (or `module`; same process, so systemd keeps watching the same PID)."""
     import os
 
@@ -161,6 +163,7 @@ def _exec_web(config, host: str | None, port: int | None, module: str = "web") -
         argv += ["--host", host]
     if port:
         argv += ["--port", str(port)]
+    argv += list(extra)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, argv)

@@ -228,7 +228,9 @@ class MqttPublisher:
                         self.client.publish(self.topics.state, json.dumps(message), qos=0, retain=True)
                         self.states_published += 1
                         last_state_t, last_news, self._resend_state = now, news, False
-                    seen_seq = seq
+                        seen_seq = seq
+                    elif not message["session"]:
+                        seen_seq = seq  # nothing new to say; during a session it waits for its tick
                 # the outbox, one summary at a time, in order
                 if store is not None and now >= next_outbox_t:
                     next_outbox_t = now + OUTBOX_POLL_S
