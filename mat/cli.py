@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="daemon and web server on emulated hardware, with a simulated person")
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--mqtt", metavar="HOST:PORT", help="also publish the demo mat to this MQTT broker")
 
     replay = sub.add_parser("replay", help="run the pipeline over a recording")
     replay.add_argument("file")
@@ -120,7 +121,10 @@ def _dispatch(args) -> int:
     if args.command == "demo":
         from mat.tools.demo import run_demo
 
-        return run_demo(config, host=args.host, port=args.port)
+        if args.mqtt and not _host_port(args.mqtt):
+            print("mat demo: --mqtt HOST:PORT, like localhost:1883", file=sys.stderr)
+            return 2
+        return run_demo(config, host=args.host, port=args.port, mqtt=args.mqtt)
     if args.command == "doctor":
         from mat.tools.doctor import run_doctor
 
@@ -133,6 +137,11 @@ def _dispatch(args) -> int:
         return _exec_web(config, host=args.host, port=args.port, module="web.hub",
                          extra=["--broker", args.broker] if args.broker else [])
     raise AssertionError(args.command)
+
+
+def _host_port(text: str) -> bool:
+    host, _, port = text.rpartition(":")
+    return bool(host) and port.isdigit() and 1 <= int(port) <= 65535
 
 
 def _mqtt_forget(config) -> int:

@@ -142,7 +142,8 @@ def load_config(path: str | os.PathLike | None = None, env=None) -> Config:
 
     A missing default file means the built-in defaults; a missing file that was named is an
     error. $FLATBACK_STATE_DIR and $FLATBACK_SOCKET override [paths] (the demo points them at a
-    temporary directory). `env` defaults to os.environ. Raises ConfigError (one line).
+    temporary directory); $FLATBACK_MQTT=HOST:PORT turns [mqtt] on with that broker, and
+    $FLATBACK_MAT_ID names the mat (`mat demo --mqtt`). `env` defaults to os.environ. Raises ConfigError (one line).
     """
     env = os.environ if env is None else env
     explicit = path or env.get("FLATBACK_CONFIG")
@@ -158,7 +159,13 @@ def load_config(path: str | os.PathLike | None = None, env=None) -> Config:
         paths = replace(paths, state_dir=os.path.abspath(env["FLATBACK_STATE_DIR"]))
     if env.get("FLATBACK_SOCKET"):
         paths = replace(paths, socket=os.path.abspath(env["FLATBACK_SOCKET"]))
-    return replace(config, paths=paths)
+    mqtt = config.mqtt
+    if env.get("FLATBACK_MQTT"):  # `mat demo --mqtt HOST:PORT`: publish to that broker
+        host, _, port = env["FLATBACK_MQTT"].rpartition(":")
+        if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ConfigError(f"FLATBACK_MQTT = {env['FLATBACK_MQTT']!r}: HOST:PORT, like localhost:1883")
+        mqtt = replace(mqtt, enabled=True, host=host, port=int(port), mat_id=env.get("FLATBACK_MAT_ID") or mqtt.mat_id)
+    return replace(config, paths=paths, mqtt=mqtt)
 
 
 def _read_toml(file: Path) -> dict:
