@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="floors to judge detection at (default 0.5 0.7)")
     bench.add_argument("--jobs", type=int, help="processes replaying recordings (default: one per CPU)")
     bench.add_argument("--load", action="store_true", help="also measure latency while browsers watch")
+    bench.add_argument("--mqtt", action="store_true", help="only the MQTT figures, on a Mosquitto started here: "
+                       "latency mat → hub, alert latency with the broker up/down/flapping, loss across a restart")
     bench.add_argument("--equal-priority", action="store_true",
                        help="with --load: run the web server at the loop's priority, not below it as the "
                        "systemd units do (the worst case)")
@@ -93,6 +95,11 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "bench":
         from mat.tools.bench import print_bench
+
+        if args.mqtt:
+            from mat.tools.mqttbench import print_mqtt_bench
+
+            return print_mqtt_bench(as_json=args.json, quick=args.quick)
 
         if any(not 0.0 < floor < 1.0 for floor in args.floors) or (args.jobs is not None and args.jobs < 1):
             print("mat bench: --floors must lie between 0 and 1, --jobs must be at least 1", file=sys.stderr)
