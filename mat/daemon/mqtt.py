@@ -168,7 +168,7 @@ class MqttPublisher:
         self._wake.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
-        if self.connected:
+        if self.connected and not self._stop.is_set():
             log.warning("mqtt: disconnected from %s:%d (%s); reconnecting", self.settings.host,
                         self.settings.port, reason_code)
         self.connected = False

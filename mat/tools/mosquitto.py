@@ -100,15 +100,23 @@ class Broker:
 
 
 class Recorder:
-    """A paho subscriber that keeps every message: [(topic, payload text, retained, time.time())]."""
+    """A paho subscriber that keeps every message: [(topic, payload text, retained, time.time())].
+    `persistent`: a persistent session (a fixed client id, clean_session false), so the broker
+    keeps what arrives while this subscriber is away, across a broker restart too, as a hub or
+    Home Assistant would want."""
 
-    def __init__(self, port: int, topics=("flatback/#",), username=None, password=None) -> None:
+    def __init__(self, port: int, topics=("flatback/#",), username=None, password=None,
+                 persistent: str | None = None) -> None:
         from paho.mqtt.client import CallbackAPIVersion, Client
 
         self.messages: list[tuple[str, str, bool, float]] = []
         self.lock = threading.Lock()
         self.subscribed = threading.Event()
-        self.client = Client(CallbackAPIVersion.VERSION2)
+        if persistent:
+            self.client = Client(CallbackAPIVersion.VERSION2, client_id=persistent, clean_session=False)
+        else:
+            self.client = Client(CallbackAPIVersion.VERSION2)
+        self.client.reconnect_delay_set(min_delay=0.2, max_delay=1)
         if username:
             self.client.username_pw_set(username, password)
         self.topics = topics

@@ -79,7 +79,7 @@ def measure_end_to_end(broker, seconds: float = E2E_SECONDS) -> dict:
 
     from mat.daemon.loop import MatLoop
     from mat.daemon.mqtt import MqttPublisher
-    from mat.daemon.wiring import LoopingPerson
+    from hardware.emulation.mat import LoopingPerson
     from mat.pipeline.pipeline import Pipeline
     from mat.tools.demo import wait_for_port
     from mat.tools.loadbench import _free_port, steady_arches
@@ -146,7 +146,7 @@ def measure_alerts(broker, arches_per_phase: int) -> dict:
 
     from mat.daemon.loop import MatLoop
     from mat.daemon.mqtt import MqttPublisher
-    from mat.daemon.wiring import LoopingPerson
+    from hardware.emulation.mat import LoopingPerson
     from mat.pipeline.pipeline import Pipeline
     from mat.storage.store import Store, StoreWriter
     from mat.tools.loadbench import FLOOR, steady_arches
@@ -254,7 +254,8 @@ def measure_restart_loss(broker) -> dict:
     store = Store(state_dir / "flatback.db")
     writer = StoreWriter(store, commit_interval_s=0.2, outbox=True)
     publisher = MqttPublisher(_settings(broker.port, "restart"), store_path=store.path)
-    recorder = Recorder(broker.port, topics=("flatback/restart/event", "flatback/restart/session"))
+    recorder = Recorder(broker.port, topics=("flatback/restart/event", "flatback/restart/session"),
+                        persistent="flatback-bench-subscriber")
     person = SimulatedPerson(Scenario.parse(LOSS_SCENARIO))
     clock = VirtualClock()
     feedback = Feedback(clock=clock, threaded=False)
@@ -276,7 +277,6 @@ def measure_restart_loss(broker) -> dict:
         writer.flush()
         waiting = store.outbox_count()
         broker.start()
-        recorder.client.reconnect()
         deadline = time.monotonic() + 30
         sessions = [e for e in loop.event_log if e["type"] == "session_end"]
         while time.monotonic() < deadline and (store.outbox_count() or len(recorder.on("flatback/restart/session")) < 1):
