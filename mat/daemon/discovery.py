@@ -17,7 +17,6 @@ ROOT = "flatback"
 ONLINE, OFFLINE = "online", "offline"
 #: Home Assistant's birth message payload on <prefix>/status.
 HA_BIRTH = "online"
-PROJECT_URL = "https://github.com/flatback/flatback"
 
 
 @dataclass(frozen=True)
@@ -141,7 +140,7 @@ def discovery_payload(mat_id: str, version: str, prefix_topics: Topics | None = 
     return {
         "dev": {"ids": [uid], "name": f"Flatback {mat_id}", "mf": "Flatback", "mdl": "Flatback exercise mat",
                 "sw": version},
-        "o": {"name": "flatback", "sw": version, "url": PROJECT_URL},
+        "o": {"name": "flatback", "sw": version},
         "cmps": components,
         "availability_topic": topics.availability,
         "payload_available": ONLINE,
