@@ -152,8 +152,8 @@ class Recorder:
                              f"{sorted({t for t, *_ in self.messages})}")
 
     def close(self) -> None:
+        self.client.disconnect()  # before loop_stop: the network thread closes its sockets
         self.client.loop_stop()
-        self.client.disconnect()
 
 
 def retained(port: int, topic: str, timeout_s: float = 3.0, **auth) -> str | None:
