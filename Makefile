@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8080
 
-.PHONY: demo test install browser bench clean
+.PHONY: demo test install browser broker bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,10 +23,17 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "note: chromium missing and not root: browser tests will be skipped (sudo apt-get install chromium)"; fi; }
 
+# MQTT tests run Debian's mosquitto on loopback (started by the tests, not as a service).
+broker:
+	@test -x /usr/sbin/mosquitto || command -v mosquitto >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mosquitto >/dev/null; \
+	  else echo "note: mosquitto missing and not root: MQTT tests will be skipped (sudo apt-get install mosquitto)"; fi; }
+
 demo: $(STAMP)
 	$(BIN)/mat demo --port $(PORT)
 
-test: $(STAMP) browser
+test: $(STAMP) browser broker
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

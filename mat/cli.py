@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="daemon and web server on emulated hardware, with a simulated person")
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--mqtt", metavar="HOST:PORT", help="also publish the demo mat to this MQTT broker")
 
     replay = sub.add_parser("replay", help="run the pipeline over a recording")
     replay.add_argument("file")
@@ -50,12 +51,23 @@ def main(argv: list[str] | None = None) -> int:
                        help="floors to judge detection at (default 0.5 0.7)")
     bench.add_argument("--jobs", type=int, help="processes replaying recordings (default: one per CPU)")
     bench.add_argument("--load", action="store_true", help="also measure latency while browsers watch")
+    bench.add_argument("--mqtt", action="store_true", help="only the MQTT figures, on a Mosquitto started here: "
+                       "latency mat → hub, alert latency with the broker up/down/flapping, loss across a restart")
     bench.add_argument("--equal-priority", action="store_true",
                        help="with --load: run the web server at the loop's priority, not below it as the "
                        "systemd units do (the worst case)")
 
     doctor = sub.add_parser("doctor", help="check the mat's hardware, database and services")
     doctor.add_argument("--emulated", action="store_true", help="check emulated chips instead of the Pi's bus")
+
+    mqtt = sub.add_parser("mqtt", help="the mat on the MQTT broker of [mqtt]: `forget` removes it (Home Assistant "
+                          "device, retained topics), as uninstalling does")
+    mqtt.add_argument("action", choices=["forget"])
+
+    hub = sub.add_parser("hub", help="a page showing every mat on the MQTT broker of [mqtt], side by side")
+    hub.add_argument("--host")
+    hub.add_argument("--port", type=int, help="default 8090")
+    hub.add_argument("--broker", metavar="HOST:PORT", help="the broker, instead of [mqtt] host and port")
 
     pin = sub.add_parser("pin", help="set, remove or show the PIN that guards settings and history on the page")
     pin.add_argument("action", choices=["set", "remove", "status"])
@@ -84,6 +96,11 @@ def _dispatch(args) -> int:
     if args.command == "bench":
         from mat.tools.bench import print_bench
 
+        if args.mqtt:
+            from mat.tools.mqttbench import print_mqtt_bench
+
+            return print_mqtt_bench(as_json=args.json, quick=args.quick)
+
         if any(not 0.0 < floor < 1.0 for floor in args.floors) or (args.jobs is not None and args.jobs < 1):
             print("mat bench: --floors must lie between 0 and 1, --jobs must be at least 1", file=sys.stderr)
             return 2
@@ -111,27 +128,58 @@ def _dispatch(args) -> int:
     if args.command == "demo":
         from mat.tools.demo import run_demo
 
-        return run_demo(config, host=args.host, port=args.port)
+        if args.mqtt and not _host_port(args.mqtt):
+            print("mat demo: --mqtt HOST:PORT, like localhost:1883", file=sys.stderr)
+            return 2
+        return run_demo(config, host=args.host, port=args.port, mqtt=args.mqtt)
     if args.command == "doctor":
         from mat.tools.doctor import run_doctor
 
         return run_doctor(config, emulated=args.emulated)
     if args.command == "pin":
         return _pin(config, args.action, from_stdin=args.stdin)
+    if args.command == "mqtt":
+        return _mqtt_forget(config)
+    if args.command == "hub":
+        return _exec_web(config, host=args.host, port=args.port, module="web.hub",
+                         extra=["--broker", args.broker] if args.broker else [])
     raise AssertionError(args.command)
 
 
-def _exec_web(config, host: str | None, port: int | None) -> int:
-    """Become `python -m web` (same process, so systemd keeps watching the same PID)."""
+def _host_port(text: str) -> bool:
+    host, _, port = text.rpartition(":")
+    return bool(host) and port.isdigit() and 1 <= int(port) <= 65535
+
+
+def _mqtt_forget(config) -> int:
+    from mat.config import ConfigError
+    from mat.daemon.mqtt import forget
+
+    try:
+        problem = forget(config.mqtt)
+    except ConfigError as error:
+        print(f"mat mqtt: {error}", file=sys.stderr)
+        return 2
+    if problem:
+        print(f"mat mqtt forget: {problem}", file=sys.stderr)
+        return 1
+    print(f"mat {config.mqtt.effective_mat_id} removed from {config.mqtt.host}:{config.mqtt.port} "
+          "(Home Assistant device and retained topics)")
+    return 0
+
+
+def _exec_web(config, host: str | None, port: int | None, module: str = "web", extra: list[str] = ()) -> int:
+    """Become `python -m web` (or `module`; same process, so systemd keeps watching the same PID)."""
     import os
 
-    argv = [sys.executable, "-m", "web"]
+    argv = [sys.executable, "-m", module]
     if config.source:
         argv += ["--config", str(config.source)]
     if host:
         argv += ["--host", host]
     if port:
         argv += ["--port", str(port)]
+    argv += list(extra)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, argv)

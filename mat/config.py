@@ -76,6 +76,52 @@ class DetectionConfig:
     tempo_s: float = DEFAULTS["tempo_s"]
 
 
+#: A mat's id is one MQTT topic level and part of Home Assistant's ids: these characters only.
+MAT_ID_PATTERN = r"[A-Za-z0-9_-]{1,64}"
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    """Publishing to an MQTT broker (mat/daemon/mqtt.py); off unless `enabled`."""
+
+    enabled: bool = False
+    host: str = "localhost"
+    port: int = 1883
+    username: str = ""
+    password_file: str = ""  # an absolute path; the file's first line is the password
+    tls: bool = False
+    ca_file: str = ""  # with tls: the CA bundle; empty: the system's CAs
+    mat_id: str = ""  # empty: this machine's hostname (see effective_mat_id)
+    keepalive_s: int = 15
+    discovery: bool = True  # Home Assistant discovery messages
+    discovery_prefix: str = "homeassistant"
+    commands: bool = True  # accept the floor and calibrate from MQTT
+
+    @property
+    def effective_mat_id(self) -> str:
+        """`mat_id`, or the hostname made a valid id (other characters become '-')."""
+        if self.mat_id:
+            return self.mat_id
+        import socket
+
+        name = re.sub(r"[^A-Za-z0-9_-]", "-", socket.gethostname().split(".")[0])[:64].strip("-")
+        return name or "flatback"
+
+    def password(self) -> str | None:
+        """The password from `password_file` (its first line), None without one. Raises
+        ConfigError when the file cannot be read."""
+        if not self.password_file:
+            return None
+        try:
+            lines = Path(self.password_file).read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise ConfigError(f"[mqtt] password_file = {self.password_file!r}: not UTF-8 text") from None
+        except OSError as error:
+            raise ConfigError(f"[mqtt] password_file = {self.password_file!r}: cannot be read: {error.strerror}") \
+                from None
+        return lines[0] if lines else ""
+
+
 @dataclass(frozen=True)
 class Config:
     grid: GridConfig = field(default_factory=GridConfig)
@@ -83,11 +129,12 @@ class Config:
     paths: PathsConfig = field(default_factory=PathsConfig)
     web: WebConfig = field(default_factory=WebConfig)
     detection: DetectionConfig = field(default_factory=DetectionConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
     source: str | None = None  # the file it came from, None for built-in defaults
 
 
 SECTIONS = {"grid": GridConfig, "feedback": FeedbackConfig, "paths": PathsConfig, "web": WebConfig,
-            "detection": DetectionConfig}
+            "detection": DetectionConfig, "mqtt": MqttConfig}
 
 
 def load_config(path: str | os.PathLike | None = None, env=None) -> Config:
@@ -95,7 +142,8 @@ def load_config(path: str | os.PathLike | None = None, env=None) -> Config:
 
     A missing default file means the built-in defaults; a missing file that was named is an
     error. $FLATBACK_STATE_DIR and $FLATBACK_SOCKET override [paths] (the demo points them at a
-    temporary directory). `env` defaults to os.environ. Raises ConfigError (one line).
+    temporary directory); $FLATBACK_MQTT=HOST:PORT turns [mqtt] on with that broker, and
+    $FLATBACK_MAT_ID names the mat (`mat demo --mqtt`). `env` defaults to os.environ. Raises ConfigError (one line).
     """
     env = os.environ if env is None else env
     explicit = path or env.get("FLATBACK_CONFIG")
@@ -111,7 +159,13 @@ def load_config(path: str | os.PathLike | None = None, env=None) -> Config:
         paths = replace(paths, state_dir=os.path.abspath(env["FLATBACK_STATE_DIR"]))
     if env.get("FLATBACK_SOCKET"):
         paths = replace(paths, socket=os.path.abspath(env["FLATBACK_SOCKET"]))
-    return replace(config, paths=paths)
+    mqtt = config.mqtt
+    if env.get("FLATBACK_MQTT"):  # `mat demo --mqtt HOST:PORT`: publish to that broker
+        host, _, port = env["FLATBACK_MQTT"].rpartition(":")
+        if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ConfigError(f"FLATBACK_MQTT = {env['FLATBACK_MQTT']!r}: HOST:PORT, like localhost:1883")
+        mqtt = replace(mqtt, enabled=True, host=host, port=int(port), mat_id=env.get("FLATBACK_MAT_ID") or mqtt.mat_id)
+    return replace(config, paths=paths, mqtt=mqtt)
 
 
 def _read_toml(file: Path) -> dict:
@@ -243,6 +297,35 @@ def _check(name: str, section: str, key: str, value):
                 return validate_settings({key: value})[key]
             except SettingsError as error:
                 raise _fail(*where, error.message.removeprefix("must be ").split(" (")[0]) from None
+    if section == "mqtt":
+        if key in ("enabled", "tls", "discovery", "commands"):
+            if not isinstance(value, bool):
+                raise _fail(*where, "true or false")
+            return value
+        if key == "host":
+            if not isinstance(value, str) or not value or any(c.isspace() for c in value):
+                raise _fail(*where, "the broker's host name or address, like \"localhost\" or \"192.168.1.10\"")
+            return value
+        if key == "port":
+            return _integer(*where, 1, 65535)
+        if key == "keepalive_s":
+            return _integer(*where, 5, 600)
+        if key == "username":
+            if not isinstance(value, str) or len(value) > 256:
+                raise _fail(*where, "a user name (text), or \"\" for none")
+            return value
+        if key in ("password_file", "ca_file"):
+            if not isinstance(value, str) or (value and not value.startswith("/")):
+                raise _fail(*where, "an absolute path, or \"\" for none")
+            return value
+        if key == "mat_id":
+            if not isinstance(value, str) or (value and not re.fullmatch(MAT_ID_PATTERN, value)):
+                raise _fail(*where, "1 to 64 letters, digits, '_' or '-', or \"\" for this machine's hostname")
+            return value
+        if key == "discovery_prefix":
+            if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*", value):
+                raise _fail(*where, "an MQTT topic without wildcards, like \"homeassistant\"")
+            return value
     raise AssertionError((section, key))  # pragma: no cover - keys are checked against the dataclass
 
 
@@ -262,6 +345,11 @@ def _check_together(name: str, config: Config) -> None:
         if pin in bus_pins:
             raise _fail(name, "feedback", key, pin, f"GPIO {bus_pins[0]} and {bus_pins[1]} carry I2C bus "
                                                     f"{grid.i2c_bus} (SDA, SCL); another GPIO from 0 to 27")
+    mqtt = config.mqtt
+    if mqtt.password_file and not mqtt.username:
+        raise ConfigError(f"{name}: [mqtt] password_file: a password needs a username (set [mqtt] username)")
+    if mqtt.ca_file and not mqtt.tls:
+        raise ConfigError(f"{name}: [mqtt] ca_file: a CA is only used with tls = true")
     pins = [p for p in (feedback.buzzer_pin, feedback.led_pin, feedback.button_pin) if p is not None]
     if len(set(pins)) != len(pins):
         raise ConfigError(f"{name}: [feedback]: buzzer_pin, led_pin and button_pin must be different GPIOs")

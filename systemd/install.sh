@@ -74,6 +74,11 @@ installed_deb() {
 
 uninstall() {
   system_step systemctl disable --now "${UNITS[@]}" || true
+  # A mat that published to MQTT leaves it: its Home Assistant device and retained topics go.
+  if [ -x "$DESTDIR$PREFIX/venv/bin/mat" ] && grep -Eq '^[[:space:]]*enabled[[:space:]]*=[[:space:]]*true' \
+      "$DESTDIR$CONFIG_DIR/config.toml" 2>/dev/null; then
+    system_step "$PREFIX/venv/bin/mat" --config "$CONFIG_DIR/config.toml" mqtt forget || true
+  fi
   for unit in "${UNITS[@]}"; do
     step rm -f "$DESTDIR$UNIT_DIR/$unit"
   done

@@ -78,3 +78,37 @@ def daemon(app):
     yield server
     app.extensions["live_relay"].close()  # before the socket goes, so the relay does not retry it
     server.close()
+
+
+# -- a real MQTT broker (Debian's mosquitto, `make broker`) -----------------------------------
+def _need_mosquitto():
+    import os
+
+    from mqtt_broker import mosquitto_path
+
+    if mosquitto_path() is None:
+        if os.environ.get("CI"):
+            pytest.fail("mosquitto is missing and CI is set: install Debian's mosquitto (make broker)")
+        pytest.skip("mosquitto is missing: `sudo apt-get install mosquitto` (or `make broker`) to run the MQTT tests")
+
+
+@pytest.fixture
+def broker():
+    """Mosquitto on 127.0.0.1:<free port>, anonymous clients allowed."""
+    _need_mosquitto()
+    from mqtt_broker import Broker
+
+    running = Broker().start()
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def locked_broker():
+    """Mosquitto that wants a user name and password: mat / s3cret."""
+    _need_mosquitto()
+    from mqtt_broker import Broker
+
+    running = Broker(users={"mat": "s3cret"}).start()
+    yield running
+    running.close()

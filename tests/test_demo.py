@@ -55,3 +55,37 @@ def test_the_demo_serves_the_page_and_stops_with_both_its_processes(tmp_path, si
         if demo.poll() is None:
             demo.kill()
         demo.stdout.close()
+
+
+@pytest.mark.slow
+def test_the_demo_publishes_its_mat_to_a_broker(tmp_path, broker):
+    """`mat demo --mqtt HOST:PORT`: the simulated person's session appears on the broker, with
+    the Home Assistant device, as any mat's would."""
+    import json
+
+    from mqtt_broker import Recorder
+
+    recorder = Recorder(broker.port, topics=("flatback/#", "homeassistant/#"))
+    port = _free_port()
+    demo = subprocess.Popen([sys.executable, "-m", "mat.cli", "demo", "--port", str(port), "--mqtt",
+                             f"127.0.0.1:{broker.port}"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env=dict(os.environ, TMPDIR=str(tmp_path)))
+    try:
+        assert demo.stdout.readline().startswith("Flatback is running at")
+        assert demo.stdout.readline().startswith(f"Publishing to MQTT 127.0.0.1:{broker.port} as flatback/demo/")
+        recorder.wait_for(lambda r: r.on("flatback/demo/availability")[-1:] == ["online"], timeout_s=20,
+                          what="the demo online")
+        recorder.wait_for(lambda r: r.on("homeassistant/device/demo/config"), what="its discovery message")
+        states = recorder.wait_for(lambda r: [s for s in r.json_on("flatback/demo/state") if s["present"]],
+                                   timeout_s=30, what="the simulated person on the mat")
+        assert states[-1]["mat"] == "demo"
+        recorder.wait_for(lambda r: any(json.loads(p)["type"] == "calibrated" for p in r.on("flatback/demo/event")),
+                          timeout_s=30, what="a calibration event")
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(timeout=15) == 0
+        recorder.wait_for(lambda r: r.on("flatback/demo/availability")[-1:] == ["offline"], what="offline on the way out")
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+        demo.stdout.close()
+        recorder.close()

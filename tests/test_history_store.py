@@ -87,6 +87,7 @@ def test_an_older_database_upgrades_in_place_keeping_its_rows(tmp_path):
     store = Store(path)
     assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
     assert store.get_pin() is None  # v3: no PIN until one is set
+    assert store.outbox_count() == 0  # v5: the MQTT outbox starts empty
     assert store.get_session(7)["reps"] == 12 and store.get_session(7)["balance"] is None
     # Breathing was not measured then: unknown, not zero.
     assert store.get_session(7)["breath_holds"] is None and store.get_session(7)["mean_breath_bpm"] is None
@@ -180,3 +181,23 @@ def test_deleting_a_session_removes_its_rows(store):
     assert store.delete_session(session_id)
     assert store.db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
     assert not store.delete_session(session_id)
+
+
+def test_with_an_outbox_a_closed_session_waits_for_the_broker_in_order(store):
+    """The summary is written in the transaction that closes the session, and stays until
+    it is acknowledged (mat/daemon/mqtt.py deletes it)."""
+    writer = StoreWriter(store, outbox=True)
+    ids = []
+    for reps in (5, 7):
+        session_id = writer.open_session({"rows": 4, "cols": 4})
+        writer.close_session(session_id, {"reps": reps, "perfect_reps": reps - 1, "liftoffs": 1, "sets": 1,
+                                          "mean_descent_s": 3.1, "balance": 0.02, "duration_s": 60.0,
+                                          "breath_holds": 0})
+        ids.append(session_id)
+    writer.close()
+    first = store.outbox_next()
+    assert first["session_id"] == ids[0] and first["payload"]["reps"] == 5
+    assert first["payload"]["status"] == "closed" and first["payload"]["ended_at"]
+    assert store.outbox_next(first["id"])["payload"]["reps"] == 7
+    store.outbox_done(first["id"])
+    assert store.outbox_count() == 1 and store.outbox_next()["session_id"] == ids[1]

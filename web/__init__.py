@@ -28,6 +28,7 @@ DEFAULT_CONFIG = {
     "MAX_LIVE_CLIENTS": 25,  # each live page holds one server thread for its event stream
     "SSE_HEARTBEAT_S": 15.0,  # a comment line this often keeps proxies and phones from timing out
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    "MAT_ID": None,  # the `mat` label of /metrics: [mqtt] mat_id (or the hostname), set by `mat web`
 }
 
 
@@ -43,13 +44,13 @@ def create_app(config: dict | None = None):
     app.url_map.converters["id"] = SessionIdConverter
     app.permanent_session_lifetime = timedelta(seconds=float(app.config["PIN_UNLOCK_S"]))
 
-    from web import api, db, guards, vendor
+    from web import api, db, guards, metrics, vendor
     from web.live_relay import LiveRelay
     from web.pages import live, sessions, settings
 
     db.init_app(app)
     app.extensions["live_relay"] = LiveRelay(app.config["LIVE_SOCKET"], app.config["MAX_LIVE_CLIENTS"])
-    for blueprint in (live.bp, sessions.bp, settings.bp, api.bp, vendor.bp):
+    for blueprint in (live.bp, sessions.bp, settings.bp, api.bp, vendor.bp, metrics.bp):
         app.register_blueprint(blueprint)
     guards.install(app)
     return app

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mat: {error}", file=sys.stderr)
         return 2
     app = create_app({"DATABASE": str(config.paths.database_path), "LIVE_SOCKET": config.paths.socket,
-                      "MAX_LIVE_CLIENTS": config.web.max_live_clients})
+                      "MAX_LIVE_CLIENTS": config.web.max_live_clients, "MAT_ID": config.mqtt.effective_mat_id})
     host, port = args.host or config.web.host, args.port or config.web.port
     try:
         serve(app, host=host, port=port, threads=config.web.threads)

@@ -37,6 +37,10 @@ class LoopFigures:
     frames: int = 0
     frame_rate_hz: float = 0.0
     cpu_ms: float = 0.0  # pipeline + alerts + hand-off to storage, per frame
+    # since the daemon started (for /metrics): lift-offs (events.count_liftoffs' rule), reps, sessions
+    liftoffs: int = 0
+    reps: int = 0
+    sessions: int = 0
     _frame_times: deque = field(default_factory=lambda: deque(maxlen=200))
 
     def record(self, t: float, cpu_s: float) -> None:
@@ -47,6 +51,18 @@ class LoopFigures:
             self.frame_rate_hz = (len(self._frame_times) - 1) / span if span > 0 else 0.0
         self.cpu_ms += (cpu_s * 1000 - self.cpu_ms) * 0.02
 
+    def count(self, events: list[Event]) -> None:
+        for event in events:
+            kind = event["type"]
+            if kind == "liftoff":
+                self.liftoffs += 1
+            elif kind == "contact" and event.get("left_mat"):
+                self.liftoffs -= 1  # that was getting up (events.count_liftoffs)
+            elif kind == "rep":
+                self.reps += 1
+            elif kind == "session_end":
+                self.sessions += 1
+
 
 class MatLoop:
     """The realtime loop around one Pipeline.
@@ -56,10 +72,11 @@ class MatLoop:
     writes to (sessions are opened and closed through it). live: a `mat.daemon.live_socket.LiveServer`
     (or None). recorder: a `mat.storage.recording.RecordingWriter` for `--record` (or None).
     clock: the clock the grid runs on. notify: callable(str) for sd_notify (or None).
+    mqtt: a `mat.daemon.mqtt.MqttPublisher` (or None): handed events and the state without waiting.
     """
 
     def __init__(self, grid, pipeline: Pipeline, feedback, clock, store=None, store_writer=None,
-                 live=None, recorder=None, notify=None) -> None:
+                 live=None, recorder=None, notify=None, mqtt=None) -> None:
         self.grid = grid
         self.pipeline = pipeline
         self.feedback = feedback
@@ -70,6 +87,7 @@ class MatLoop:
         self.live = live
         self.recorder = recorder
         self.notify = notify
+        self.mqtt = mqtt
         self.figures = LoopFigures()
         self.session_id: int | None = None
         self.event_log: list[Event] = []  # kept for tests and the benchmark; bounded below
@@ -132,7 +150,7 @@ class MatLoop:
     def _emit(self, t: float, events: list[Event], counts=None) -> None:
         """Every event leaves the daemon here, whatever produced it (a frame, a command, the
         end): the sound first (an alert waits for nothing), then the recording, the store,
-        the live socket and the log."""
+        the live socket, MQTT (a put on its queue, never a network call) and the log."""
         self.alerts.respond(self.clock.monotonic(), events, self.pipeline.zone, self.pipeline.present)
         if self.recorder is not None and counts is not None:
             self.recorder.write(t, counts)
@@ -140,7 +158,11 @@ class MatLoop:
         if self.live is not None:
             for event in events:
                 self.live.publish_event({"type": "event", "event": event})
+        if self.mqtt is not None:
+            for event in events:
+                self.mqtt.offer_event(event)
         if events:
+            self.figures.count(events)
             self.event_log.extend(events)
             del self.event_log[: -self.keep_events]
 
@@ -182,19 +204,26 @@ class MatLoop:
         state = self.pipeline.live_state()
         state.update(
             session_id=self.session_id,
+            frames=self.figures.frames,
             frame_rate_hz=round(self.figures.frame_rate_hz, 1),
             cpu_ms=round(self.figures.cpu_ms, 3),
             sound=bool(getattr(self.feedback, "sound_enabled", True)),
+            totals={"liftoffs": self.figures.liftoffs, "reps": self.figures.reps, "sessions": self.figures.sessions},
+            mqtt=None if self.mqtt is None else self.mqtt.figures(),
         )
         return state
 
     def _publish_state(self) -> None:
-        if self.live is None:
+        if self.live is None and self.mqtt is None:
             return
         now = self.clock.monotonic()
         if now >= self._next_state_t:
             self._next_state_t = now + 1.0 / STATE_RATE_HZ
-            self.live.publish_state(self.live_state())
+            state = self.live_state()
+            if self.live is not None:
+                self.live.publish_state(state)
+            if self.mqtt is not None:
+                self.mqtt.offer_state(state)
 
     def _handle_commands(self) -> None:
         commands = []
@@ -202,6 +231,8 @@ class MatLoop:
             commands.append(self._local_commands.popleft())
         if self.live is not None:
             commands += self.live.poll_commands()
+        if self.mqtt is not None:
+            commands += self.mqtt.poll_commands()
         for command in commands:
             name = command.get("cmd")
             if name == CALIBRATE:

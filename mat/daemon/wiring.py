@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 from contextlib import ExitStack
 from pathlib import Path
@@ -65,7 +66,7 @@ def build_loop(config, parts: ExitStack, *, emulated: bool, scenario: str | None
     store_path = store_path or config.paths.database_path
     store_path.parent.mkdir(parents=True, exist_ok=True)
     store = Store(store_path)
-    store.mark_interrupted_open_sessions()
+    store.mark_interrupted_open_sessions(outbox=config.mqtt.enabled)
     settings = store.seed_settings({"floor": config.detection.floor, "tempo_s": config.detection.tempo_s})
     pipeline = Pipeline(rows=grid_config.rows, cols=grid_config.cols, material=grid_config.material,
                         gain=grid_config.gain, floor=settings["floor"], tempo_s=settings["tempo_s"])
@@ -75,7 +76,13 @@ def build_loop(config, parts: ExitStack, *, emulated: bool, scenario: str | None
     feedback.sound_enabled = bool(settings["sound"])
     live = LiveServer(live_path or config.paths.socket)
     parts.callback(live.close)
-    writer = StoreWriter(store)
+    mqtt = None
+    if config.mqtt.enabled:
+        from mat.daemon.mqtt import MqttPublisher
+
+        mqtt = MqttPublisher(config.mqtt, store_path=store_path)
+        parts.callback(mqtt.close)  # closed after the writer has put the last summary in its outbox
+    writer = StoreWriter(store, outbox=config.mqtt.enabled)
     parts.callback(writer.close)
     recorder = None
     if record:
@@ -83,7 +90,7 @@ def build_loop(config, parts: ExitStack, *, emulated: bool, scenario: str | None
                                    material=grid_config.material)
         parts.callback(recorder.close)
     loop = MatLoop(grid, pipeline, feedback, clock, store=store, store_writer=writer,
-                   live=live, recorder=recorder, notify=notify)
+                   live=live, recorder=recorder, notify=notify, mqtt=mqtt)
     if getattr(feedback, "button", None) is not None:
         # gpiozero calls this on its own thread: the loop takes it as a command, on its thread.
         feedback.button.when_pressed = lambda: loop.command(CALIBRATE)
@@ -115,6 +122,13 @@ def _notifier():
 
 
 def run_daemon(config, *, emulated: bool = False, scenario: str | None = None, record: str | None = None) -> int:
+    from mat.config import ConfigError
+
+    try:
+        config.mqtt.password()  # an unreadable password file is a configuration error, said at once
+    except ConfigError as error:
+        print(f"mat: {config.source or 'built-in configuration'}: {error}", file=sys.stderr)
+        return 2
     with ExitStack() as parts:
         loop = build_loop(config, parts, emulated=emulated, scenario=scenario, record=record, notify=_notifier())
         stop = _stop_flag()

@@ -82,6 +82,16 @@ MIGRATIONS: list[str] = [
     ALTER TABLE sessions ADD COLUMN breath_holds INTEGER;
     ALTER TABLE sessions ADD COLUMN mean_breath_bpm REAL;
     """,
+    # v5: the MQTT outbox: finished sessions' summaries waiting for the broker's acknowledgement
+    # (written in the transaction that closes the session; deleted once the broker has it)
+    """
+    CREATE TABLE mqtt_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -135,12 +145,16 @@ class Store:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
 
     # -- sessions --------------------------------------------------------------------------
-    def mark_interrupted_open_sessions(self) -> list[int]:
-        """Close sessions a crash left open, their summary rebuilt from what was stored."""
+    def mark_interrupted_open_sessions(self, outbox: bool = False) -> list[int]:
+        """Close sessions a crash left open, their summary rebuilt from what was stored (and,
+        with `outbox`, queued for the MQTT broker like any finished session)."""
         ids = [row[0] for row in self.db.execute("SELECT id FROM sessions WHERE status='open'")]
         for session_id in ids:
+            summary = self.summary_so_far(session_id)
             with self.transaction() as db:
-                _close_session(db, session_id, self.summary_so_far(session_id), "interrupted", now_iso())
+                _close_session(db, session_id, summary, "interrupted", now_iso())
+                if outbox:
+                    _queue_summary(db, session_id)
         return ids
 
     def summary_so_far(self, session_id: int) -> dict:
@@ -248,6 +262,20 @@ class Store:
     def record_pin_failure(self, failures: int, locked_until: float) -> None:
         self.db.execute("UPDATE pin SET failures=?, locked_until=? WHERE id=1", (failures, locked_until))
 
+    # -- the MQTT outbox (mat/daemon/mqtt.py drains it) -----------------------------------------
+    def outbox_next(self, after_id: int = 0) -> dict | None:
+        """The oldest summary still waiting (with id > after_id): {"id", "session_id", "payload"}."""
+        row = self.db.execute("SELECT id, session_id, payload FROM mqtt_outbox WHERE id > ? ORDER BY id LIMIT 1",
+                              (after_id,)).fetchone()
+        return None if row is None else {"id": row[0], "session_id": row[1], "payload": json.loads(row[2])}
+
+    def outbox_done(self, outbox_id: int) -> None:
+        """The broker acknowledged this summary: it leaves the outbox."""
+        self.db.execute("DELETE FROM mqtt_outbox WHERE id=?", (outbox_id,))
+
+    def outbox_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM mqtt_outbox").fetchone()[0]
+
     def integrity_ok(self) -> bool:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
@@ -283,15 +311,34 @@ def _close_session(db: sqlite3.Connection, session_id: int, summary: dict, statu
          summary.get("breath_holds"), summary.get("mean_breath_bpm"), session_id))
 
 
+def session_message(session: dict) -> dict:
+    """A finished session as it is published (MQTT `session` topic), from its stored row."""
+    message = {"session_id": session["id"]}
+    for key in ("started_at", "ended_at", "status", "duration_s", "reps", "perfect_reps", "liftoffs", "sets",
+                "mean_descent_s", "balance", "breath_holds", "mean_breath_bpm"):
+        message[key] = session.get(key)
+    return message
+
+
+def _queue_summary(db: sqlite3.Connection, session_id: int) -> None:
+    row = db.execute("SELECT * FROM sessions WHERE id=?", (session_id,)).fetchone()
+    if row is None:
+        return
+    db.execute("INSERT INTO mqtt_outbox (session_id, payload, created_at) VALUES (?,?,?)",
+               (session_id, json.dumps(session_message(dict(row))), now_iso()))
+
+
 class StoreWriter:
     """Writes for the realtime loop: every call only puts on a queue, never touches SQLite.
 
     A background thread commits whatever has arrived in one transaction every
-    `commit_interval_s` (about a second), so a kill loses at most that much.
+    `commit_interval_s` (about a second), so a kill loses at most that much. With `outbox`
+    each closed session's summary is also queued for the MQTT broker, in the same transaction.
     """
 
-    def __init__(self, store: Store, commit_interval_s: float = 1.0) -> None:
+    def __init__(self, store: Store, commit_interval_s: float = 1.0, outbox: bool = False) -> None:
         self.store = store
+        self.outbox = outbox
         self.commit_interval_s = commit_interval_s
         self.commits = 0
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
@@ -403,6 +450,8 @@ class StoreWriter:
                     self._insert_frames(db, frames)
                     frames = {}
                     _close_session(db, session_id, item[2], "closed", item[3])
+                    if self.outbox:
+                        _queue_summary(db, session_id)
             self._insert_frames(db, frames)
         self.commits += 1
 

@@ -12,11 +12,15 @@ import time
 from pathlib import Path
 
 
-def run_demo(config, host: str = "127.0.0.1", port: int = 8080) -> int:
-    """Daemon and web server as two processes, as on the Pi, on emulated hardware."""
+def run_demo(config, host: str = "127.0.0.1", port: int = 8080, mqtt: str | None = None) -> int:
+    """Daemon and web server as two processes, as on the Pi, on emulated hardware. `mqtt`:
+    HOST:PORT of a broker the demo mat publishes to (as mat id `demo`, unless [mqtt] names one)."""
     state_dir = Path(tempfile.mkdtemp(prefix="flatback-demo-"))
     env = dict(os.environ, FLATBACK_STATE_DIR=str(state_dir), FLATBACK_SOCKET=str(state_dir / "mat.sock"),
                GPIOZERO_PIN_FACTORY="mock", GPIOZERO_MOCK_PIN_CLASS="mockpwmpin")
+    if mqtt:
+        env["FLATBACK_MQTT"] = mqtt
+        env.setdefault("FLATBACK_MAT_ID", config.mqtt.mat_id or "demo")
     mat = [sys.executable, "-m", "mat.cli"]
     web = [sys.executable, "-m", "web"]
     if config.source:
@@ -33,6 +37,10 @@ def run_demo(config, host: str = "127.0.0.1", port: int = 8080) -> int:
             return 1
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
         print(f"Flatback is running at http://{shown}:{port}/", flush=True)
+        if mqtt:
+            mat_id = env["FLATBACK_MAT_ID"]
+            print(f"Publishing to MQTT {mqtt} as flatback/{mat_id}/ (Home Assistant discovers it; "
+                  f"`mat hub --broker {mqtt}` shows it)", flush=True)
         print(f"(state in {state_dir}; Ctrl-C stops both)", flush=True)
         while daemon.poll() is None and web.poll() is None:
             time.sleep(0.5)
