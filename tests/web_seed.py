@@ -72,8 +72,13 @@ def waitress_in_thread(app, threads: int = 8):
     finally:
         app.extensions["live_relay"].close()
         logging.getLogger("waitress").setLevel(logging.FATAL)
-        while server._map:
+
+        def close_every_channel():
             for channel in list(server._map.values()):
                 channel.handle_close()
-        server.task_dispatcher.shutdown()
+
+        # Channels are closed on the server's own thread (its trigger runs the closure there):
+        # closing them from here raced with its select() ("Bad file descriptor").
+        server.trigger.pull_trigger(close_every_channel)
         thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
