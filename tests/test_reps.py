@@ -230,3 +230,31 @@ def test_near_misses_do_not_teach_the_typical_swing():
     reps = reps_of(events)
     assert [r["rep"] for r in reps] == list(range(1, 10)) and {r["set"] for r in reps} == {1}
     assert all(r["perfect"] for r in reps)
+
+
+def test_the_sacral_row_sagging_after_an_arch_does_not_end_the_set():
+    """Real cells creep (hardware/README.md, "What real sensors do"): the sacral cells' reading
+    climbs through a set under the legs' weight and restarts when an arch moves their load a lot,
+    so after the arch it sags below the last top with the legs still up. Only a fall back to
+    near its level before the legs rose is the legs put down."""
+    person = Person(12).hold(8.0)
+    person.set_(reps=8, arch_reps=(4,))
+    person.hold(20.0)
+    t_rep = 8.0 + 0.5 + 1.6 + 0.6 + 3 * (3.0 + 0.3 + 1.8 + 0.6)
+    arch_start = t_rep + 3.0 + 0.05
+    set_end = 8.0 + 0.5 + 1.6 + 0.6 + 7 * (3.0 + 0.3 + 1.8 + 0.6) + 3.0 + 0.3 + 1.0
+    restarts = [8.0, arch_start + 0.15, set_end]  # the legs go up, the arch, the legs go down
+    base = person.load_at
+
+    def creeping(t):
+        since = t - max([r for r in restarts if r <= t], default=0.0)
+        load = base(t)
+        load[3] *= 1.0 + 0.6 * min(since / 25.0, 1.0)  # crept up through the set
+        return load
+
+    person.load_at = creeping
+    _, events = person.play(liftoffs=[(arch_start, arch_start + 0.7)])
+    reps = reps_of(events)
+    assert [(r["set"], r["rep"]) for r in reps] == [(1, k) for k in range(1, 9)]
+    assert [r["rep"] for r in reps if not r["perfect"]] == [4]
+    assert [e["reps"] for e in events if e["type"] == "set_end"] == [8]

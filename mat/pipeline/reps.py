@@ -56,7 +56,8 @@ RESTART_SHARE = 0.5
 #: No controlled descent is quicker than this (s); a quicker peak is a cough or a jolt.
 MIN_DESCENT_S = 0.5
 #: At the first top the sacral row must have gained at least this (log ratio) over its level
-#: before the legs rose; at later tops it must not fall back by this share of that gain.
+#: before the legs rose; at later tops it must not fall back by this share of that gain (after
+#: an arched rep: must not fall back to within this share of that gain over its level before).
 LEGS_UP_MIN_GAIN = 0.04
 LEGS_DOWN_SHARE = 0.5
 #: From the lift to the first top the tilt falls back at least this share of its rise.
@@ -187,6 +188,7 @@ class RepCounter:
         self._legs_gain = 0.0                   # the first top's gain over the rest
         self._lift_x = self._lift_rise = 0.0    # the tilt at the lift, and how far it rose
         self._legs_down = False                 # the legs were just seen down on the floor
+        self._arched = False                    # the last rep's lumbar contact dipped (an arch or a near miss)
         self._lowest_contact = 1.0              # lumbar contact's lowest since the last rep ended
         self._restart: tuple[_Extreme, _Extreme] | None = None  # a new swing inside a rep
         self._pending: tuple[_Extreme, _Extreme] | None = None  # (top, bottom) of a rep not yet back up
@@ -359,12 +361,21 @@ class RepCounter:
             if self._legs_gain < LEGS_UP_MIN_GAIN or fall < max(self._needed_swing(), LIFT_FALL_SHARE * self._lift_rise):
                 self._lifted = False  # the pelvis took no weight: that was no lift
                 return
-        elif trough.u < self._top_u - LEGS_DOWN_SHARE * self._legs_gain:
+        elif self._sacral_says_legs_down(trough.u):
             self._lifted = False  # the legs are down on the floor: no rep until they rise again
             self._legs_down = True
             return
         self._top_u = trough.u
         self._top = trough
+
+    def _sacral_says_legs_down(self, u: float) -> bool:
+        """The sacral row has lost the legs' weight: it fell back from the last top by a share
+        of the first top's gain. An arch or a near miss moves so much load that the sacral
+        cells' creep restarts, and their reading sags below the last top with the legs still
+        up: after one, only a fall back to near the level before the legs rose counts."""
+        if u >= self._top_u - LEGS_DOWN_SHARE * self._legs_gain:
+            return False
+        return not self._arched or u < self._rest_u + LEGS_DOWN_SHARE * self._legs_gain
 
     # -- reps and sets ----------------------------------------------------------------------------
     def _complete(self, now: float) -> list[Event]:
@@ -379,7 +390,8 @@ class RepCounter:
         start = max(top.timed_t - LIFTOFF_LEAD_S, self._prev_rep_end)
         perfect = not any(b >= start and a <= now for a, b in self._liftoff_spans)
         self._liftoff_spans = [(a, b) for a, b in self._liftoff_spans if b > now]
-        if perfect and self._lowest_contact >= TEACHING_CONTACT:
+        self._arched = not perfect or self._lowest_contact < TEACHING_CONTACT
+        if not self._arched:
             self._swings.append(bottom.x - top.x)
             self._typical = float(np.median(self._swings))
         self._lowest_contact = 1.0
