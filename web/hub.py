@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     """`mat hub`: the room served by waitress, subscribed to the broker of [mqtt]."""
     from mat.config import ConfigError, load_config
 
-    from web.serve import serve
+    from web.serve import serve_until_stopped
 
     parser = argparse.ArgumentParser(prog="mat hub", description="every mat on the MQTT broker, side by side")
     parser.add_argument("--config", help="TOML configuration file (its [mqtt] names the broker)")
@@ -232,14 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     host, port = args.host or config.web.host, args.port or 8090
     print(f"Flatback hub at http://{'localhost' if host in ('0.0.0.0', '127.0.0.1') else host}:{port}/ "
           f"(broker {settings.host}:{settings.port})", flush=True)
-    try:
-        serve(app, host=host, port=port, threads=config.web.threads)
-    except OSError as error:
-        print(f"mat hub: cannot listen on {host}:{port}: {error.strerror}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    return 0
+    return serve_until_stopped(app, host, port, config.web.threads, "mat hub")
 
 
 if __name__ == "__main__":

@@ -52,11 +52,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     app = create_app({"DATABASE": str(config.paths.database_path), "LIVE_SOCKET": config.paths.socket,
                       "MAX_LIVE_CLIENTS": config.web.max_live_clients, "MAT_ID": config.mqtt.effective_mat_id})
-    host, port = args.host or config.web.host, args.port or config.web.port
+    return serve_until_stopped(app, args.host or config.web.host, args.port or config.web.port,
+                               config.web.threads, "mat web")
+
+
+def serve_until_stopped(app, host: str, port: int, threads: int, name: str) -> int:
+    """Serve until interrupted; the exit status, with one line on stderr when the address is taken."""
     try:
-        serve(app, host=host, port=port, threads=config.web.threads)
+        serve(app, host=host, port=port, threads=threads)
     except OSError as error:
-        print(f"mat web: cannot listen on {host}:{port}: {error.strerror}", file=sys.stderr)
+        print(f"{name}: cannot listen on {host}:{port}: {error.strerror}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
