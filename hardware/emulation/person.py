@@ -174,12 +174,12 @@ class PersonSpec:
     breath_depth: float | None = None    # ripple scale; default 0.6–1.4
     breathing: str = "steady"            # "natural": breath by breath, irregular, sighs, pauses, holds
     seed: int = 1
-    # legacy: the mat's settings when the scenario has no `mat` step
-    material: str = "velostat"
-    noise: float = 0.01
-    spread: float = 0.2
-    creep: float = 0.095
-    drift: float = 0.02
+    # legacy: the mat's settings when the scenario has no `mat` step (MatSpec's defaults)
+    material: str = MatSpec.material
+    noise: float = MatSpec.noise
+    spread: float = MatSpec.spread
+    creep: float = MatSpec.creep
+    drift: float = MatSpec.drift
 
 
 @dataclass
