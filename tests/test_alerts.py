@@ -6,7 +6,7 @@ from hardware import feedback as fb
 from hardware.clock import VirtualClock
 from hardware.feedback import Feedback
 from mat.daemon.alerts import AlertSounds
-from mat.pipeline.detector import Zone
+from mat.pipeline.liftoff import Zone
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from mat.pipeline.calibration import Calibration
-from mat.pipeline.detector import RECOVER_HOLD_S, LiftOffDetector, LumbarContact
+from mat.pipeline.contact import LumbarContact
+from mat.pipeline.liftoff import RECOVER_HOLD_S, LiftOffDetector
 
 
 def run(detector, contacts, dt=0.01, t0=0.0, leaving=None):

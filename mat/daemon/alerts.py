@@ -8,7 +8,7 @@ the breath has been held.
 """
 from __future__ import annotations
 
-from mat.pipeline.detector import Zone
+from mat.pipeline.liftoff import Zone
 from mat.pipeline.events import Event
 
 _ONE_SHOTS = {

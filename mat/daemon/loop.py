@@ -19,6 +19,7 @@ from mat.daemon.alerts import AlertSounds
 from mat.pipeline.events import Event
 from mat.daemon.live_socket import CALIBRATE, SETTINGS_CHANGED, START_SESSION, STOP_SESSION
 from mat.pipeline import Pipeline
+from mat.pipeline.live import live_state
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +202,7 @@ class MatLoop:
 
     # -- live socket and commands ----------------------------------------------------------
     def live_state(self) -> dict:
-        state = self.pipeline.live_state()
+        state = live_state(self.pipeline)
         state.update(
             session_id=self.session_id,
             frames=self.figures.frames,

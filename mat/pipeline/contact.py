@@ -1,4 +1,4 @@
-"""Lumbar contact and the lift-off detector: the part of Flatback that must never be wrong.
+"""Lumbar contact: how flat the back is, frame by frame.
 
 Lumbar contact is how much load the lumbar footprint carries now against what it carries when
 the back is glued flat: 1.0 = glued, 0.0 = no load. Each lumbar cell is compared with itself
@@ -16,12 +16,10 @@ while the back is lifted.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 
 import numpy as np
 
 from mat.pipeline.calibration import Calibration
-from mat.pipeline.events import Event, make_event
 
 #: The glued level follows a back pressed harder within seconds (time constant, s).
 GLUED_UP_S = 2.0
@@ -39,16 +37,6 @@ GLUED_SMOOTHING_S = 0.3
 CAME_DOWN_SHARE = 0.5
 #: Contact is lightly smoothed against per-frame noise (time constant, s): adds ~10 ms of lag.
 SMOOTHING_S = 0.012
-#: Below the floor this long before the alert fires (s): one more frame's worth of evidence.
-LIFTOFF_DEBOUNCE_S = 0.012
-#: The back counts as down again above floor + this, held this long (fraction, s).
-RECOVER_MARGIN = 0.05
-RECOVER_HOLD_S = 0.10
-#: The warning zone: from floor + this down to the floor, beeps get faster (fraction).
-WARNING_BAND = 0.20
-#: An arch keeps the body on the mat: every row falling below this share of its calibrated load
-#: means the person is getting up, which is not a lift-off (fraction).
-BODY_LEAVING_SHARE = 0.5
 
 
 class LumbarContact:
@@ -128,81 +116,3 @@ class LumbarContact:
             # seconds was; after a lift-off what follows the arch is all there is to go by.
             self.glued += (highest - self.glued) * min(dt / GLUED_DOWN_S, 1.0)
         self.glued = max(self.glued, GLUED_MIN)
-
-
-@dataclass
-class Zone:
-    """Where contact stands against the floor: "ok", "warning" (with level 0..1) or "lifted"."""
-
-    name: str
-    level: float = 0.0
-
-
-class LiftOffDetector:
-    """Hysteresis and debounce on lumbar contact; emits `liftoff` and `contact` events."""
-
-    def __init__(self, floor: float = 0.5) -> None:
-        self.floor = floor
-        self.lifted = False
-        self.liftoff_t: float | None = None
-        self.liftoffs = 0
-        self._below_since: float | None = None
-        self._above_since: float | None = None
-        self._lowest = 1.0
-
-    @property
-    def warning_floor(self) -> float:
-        return min(self.floor + WARNING_BAND, 0.98)
-
-    def zone(self, contact: float) -> Zone:
-        if self.lifted:
-            return Zone("lifted", 1.0)
-        if contact < self.warning_floor:
-            level = (self.warning_floor - contact) / (self.warning_floor - self.floor)
-            return Zone("warning", float(min(max(level, 0.0), 1.0)))
-        return Zone("ok")
-
-    def update(self, t: float, contact: float, body_leaving: bool = False) -> list[Event]:
-        if np.isnan(contact):
-            return []
-        if self.lifted:
-            return self._while_lifted(t, contact, body_leaving)
-        if contact < self.floor and not body_leaving:
-            if self._below_since is None:
-                self._below_since = t
-            if t - self._below_since >= LIFTOFF_DEBOUNCE_S - 1e-9:
-                self.lifted = True
-                self.liftoff_t = self._below_since
-                self.liftoffs += 1
-                self._above_since = None
-                self._lowest = contact
-                return [make_event(t, "liftoff", contact=round(contact, 3), floor=self.floor)]
-        else:
-            self._below_since = None
-        return []
-
-    def _while_lifted(self, t: float, contact: float, body_leaving: bool) -> list[Event]:
-        self._lowest = min(self._lowest, contact)
-        if contact >= self.floor + RECOVER_MARGIN or body_leaving:
-            if self._above_since is None:
-                self._above_since = t
-            if body_leaving:
-                return [self.end(t, lifted_until=self._above_since, left_mat=True)]
-            if t - self._above_since >= RECOVER_HOLD_S - 1e-9:
-                return [self.end(t, lifted_until=self._above_since)]
-        else:
-            self._above_since = None
-        return []
-
-    def end(self, t: float, lifted_until: float | None = None, left_mat: bool = False) -> Event:
-        """The back is down again, or (`left_mat`) the lift-off ended with the person leaving
-        the mat: sitting up unloads the lumbar spine first, so that one was getting up, not an
-        arch (the session's count leaves it out: events.count_liftoffs). It lasted until
-        `lifted_until`."""
-        until = t if lifted_until is None else lifted_until
-        duration = until - (self.liftoff_t if self.liftoff_t is not None else until)
-        self.lifted = False
-        self._below_since = None
-        self._above_since = None
-        return make_event(t, "contact", duration_s=round(max(duration, 0.0), 3), lowest=round(self._lowest, 3),
-                          left_mat=left_mat)
