@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 
@@ -104,12 +105,33 @@ class _Extreme:
     timed_t: float  # the top's or bottom's time for descent (edge of the pause around it)
 
 
+class Phase(Enum):
+    """Where the legs are in a set, as the tilt's turning points tell it."""
+    RESTING = "legs resting"    # on the floor: a peak a swing above the trough before it is a lift
+    LIFTED = "legs lifted"      # they left the floor: the next trough is the first top, if the pelvis took their weight
+    UP = "legs up"              # between reps: the next trough is a top, unless the legs went down
+    AT_TOP = "at a top"         # the next peak a swing below it is a rep's bottom
+    DESCENDED = "descended"     # a rep's top and bottom: it is counted once the tilt comes back up
+
+
+@dataclass
+class _Lift:
+    """What the legs leaving the floor left behind, for judging the tops after it."""
+    t: float                   # when (the lift's peak)
+    x: float                   # the tilt at the lift...
+    rise: float                # ...and how far it rose to it
+    rest_u: float              # the sacral row's level before the legs rose
+    legs_gain: float = 0.0     # the first top's gain over rest_u
+    top_u: float | None = None  # the sacral row at the last top (None before the first)
+
+
 class _Zigzag:
     """The tilt's turning points. A peak (a bottom: legs lowest) or a trough (a top) is confirmed
     once the tilt has come back from it by `h`, and timed at the edge of the pause around it."""
 
     def __init__(self, t: float, x: float, u: float) -> None:
         self.rising = False  # following a trough first: the first rise confirms it (the legs rest)
+        self.trough: _Extreme | None = None  # the last trough confirmed (every peak has one before it)
         self._ext_t, self._ext_x, self._ext_u = t, x, u  # the extreme being followed
         self._phase: deque[tuple[float, float]] = deque([(t, x)], maxlen=4000)  # (t, x) since the last extreme
 
@@ -131,6 +153,8 @@ class _Zigzag:
                 return None
         peak = self.rising
         extreme = self._timed(peak, swing)
+        if not peak:
+            self.trough = extreme
         self.rising = not self.rising
         self._new_phase(t, x, u)
         return peak, extreme
@@ -155,8 +179,73 @@ class _Zigzag:
         self._ext_t, self._ext_x, self._ext_u = t, x, u
 
 
+class _Swings:
+    """The person's typical swing: the median of their recent clean reps' swings."""
+
+    def __init__(self) -> None:
+        self._recent: deque[float] = deque(maxlen=SWING_MEMORY)
+        self.typical: float | None = None
+
+    def learn(self, swing: float) -> None:
+        self._recent.append(swing)
+        self.typical = float(np.median(self._recent))
+
+    def needed(self) -> float:
+        """The least swing that is a rep (or a lift)."""
+        return FIRST_SWING if self.typical is None else MIN_SWING_SHARE * self.typical
+
+    def zigzag(self) -> float:
+        """How far the tilt must come back to confirm a turning point."""
+        return MIN_ZIGZAG if self.typical is None else max(MIN_ZIGZAG, ZIGZAG_SHARE * self.typical)
+
+    def for_timing(self) -> float:
+        return FIRST_SWING if self.typical is None else self.typical
+
+
+class _Balance:
+    """The lateral centre of pressure, averaged over a rep (from its top to its end)."""
+
+    def __init__(self) -> None:
+        self._sum, self._n = 0.0, 0
+
+    def add(self, lateral: float) -> None:
+        self._sum += lateral
+        self._n += 1
+
+    def take(self, default: float) -> float:
+        """The rep's mean (default when none was seen); starts the next rep's."""
+        mean = self._sum / self._n if self._n else default
+        self._sum, self._n = 0.0, 0
+        return mean
+
+
+class _LiftOffSpans:
+    """The lift-offs noted by the detector, until the reps they fall in are counted."""
+
+    def __init__(self) -> None:
+        self._spans: list[tuple[float, float]] = []
+
+    def note(self, start_t: float, end_t: float | None) -> None:
+        end = end_t if end_t is not None else np.inf
+        if self._spans and self._spans[-1][0] == start_t:
+            self._spans[-1] = (start_t, end)
+        else:
+            self._spans.append((start_t, end))
+
+    def take_any(self, start: float, now: float) -> bool:
+        """Did a lift-off overlap [start, now]? Forgets the ones over by now."""
+        hit = any(b >= start and a <= now for a, b in self._spans)
+        self._spans = [(a, b) for a, b in self._spans if b > now]
+        return hit
+
+
 class RepCounter:
-    """Counts reps and sets from load maps; marks a rep imperfect if a lift-off started in it."""
+    """Counts reps and sets from load maps; marks a rep imperfect if a lift-off started in it.
+
+    Each frame: the tilt is smoothed, its turning points found (_Zigzag), and each turning point
+    moves the phase (Phase): a peak from rest is the legs' lift; the trough after it the first
+    top; a peak a swing below a top the rep's bottom; the tilt back up by half the swing counts
+    the rep. The set ends when a top finds the legs down, or after a while without reps."""
 
     def __init__(self, rows: int, cols: int, tempo_s: float = 3.0, lateral_centre: float | None = None,
                  legs_down_load: np.ndarray | None = None) -> None:
@@ -164,58 +253,47 @@ class RepCounter:
         the centre of pressure. legs_down_load: the load map at calibration, legs on the floor."""
         self.tempo_s = tempo_s
         self._rows, self._cols = rows, cols
-        self._col_index = np.arange(cols, dtype=float)
         self.lateral_centre = (cols - 1) / 2 if lateral_centre is None else lateral_centre
         # The rows compared: the lumbar rows (upper half) against the sacral row (last).
         self._lumbar_rows = max(rows // 2, 1)
         self._ref = None if legs_down_load is None else np.maximum(np.array(legs_down_load, dtype=float), 0.0)
+        self._row_ref_cache: list[float] | None = None
+        self._row_ref_key: bytes | None = None
+        # The signals, smoothed.
+        self._last_t: float | None = None
+        self._x: float | None = None       # the tilt
+        self._u = 0.0                      # the sacral row's log ratio
+        self._lat: float | None = None     # the lateral centre of pressure
+        self._zigzag: _Zigzag | None = None
+        # Where the legs are.
+        self.phase = Phase.RESTING
+        self._lift: _Lift | None = None     # since the legs last left the floor
+        self._top: _Extreme | None = None   # AT_TOP and DESCENDED: the rep's top
+        self._bottom: _Extreme | None = None  # DESCENDED: its bottom
+        # What the reps teach and collect.
+        self._swings = _Swings()
+        self._balance = _Balance()
+        self._liftoffs = _LiftOffSpans()
+        self._lowest_contact = 1.0  # lumbar contact's lowest since the last rep ended
+        self._arched = False        # the last rep's lumbar contact dipped (an arch or a near miss)
+        self._last_rep_t = -np.inf
+        # Reps and sets.
         self.reps: list[Rep] = []
         self.set_no = 0
         self.in_set = False
         self._set_reps = 0
         self._set_perfect = 0
-        self._last_t: float | None = None
-        self._x: float | None = None       # the smoothed tilt
-        self._lat: float | None = None     # the smoothed lateral centre of pressure
-        self._u = 0.0                      # the smoothed sacral row's log ratio
-        self._zigzag: _Zigzag | None = None
-        self._top: _Extreme | None = None       # the trough the next descent starts from
-        self._trough: _Extreme | None = None    # the last trough, whatever it was
-        self._lifted = False                    # the legs left the floor (a set is under way)
-        self._lift_t = -np.inf
-        self._rest_u = 0.0                      # the sacral row's level before the lift
-        self._top_u: float | None = None        # ...and at the last top
-        self._legs_gain = 0.0                   # the first top's gain over the rest
-        self._lift_x = self._lift_rise = 0.0    # the tilt at the lift, and how far it rose
-        self._legs_down = False                 # the legs were just seen down on the floor
-        self._arched = False                    # the last rep's lumbar contact dipped (an arch or a near miss)
-        self._lowest_contact = 1.0              # lumbar contact's lowest since the last rep ended
-        self._restart: tuple[_Extreme, _Extreme] | None = None  # a new swing inside a rep
-        self._pending: tuple[_Extreme, _Extreme] | None = None  # (top, bottom) of a rep not yet back up
-        self._swings: deque[float] = deque(maxlen=SWING_MEMORY)
-        self._typical: float | None = None  # their median
-        self._row_ref_cache: list[float] | None = None
-        self._row_ref_key: bytes | None = None
-        self._lateral_sum = 0.0
-        self._lateral_n = 0
-        self._last_rep_t = -np.inf
-        self._prev_rep_end = -np.inf
-        self._liftoff_spans: list[tuple[float, float]] = []
 
     # -- public state ---------------------------------------------------------------------
     @property
     def in_swing(self) -> bool:
         """Legs are moving through a rep right now."""
-        return self._pending is not None or (self._top is not None and self.in_set)
+        return self.phase is Phase.DESCENDED or (self.phase is Phase.AT_TOP and self.in_set)
 
     # -- inputs ---------------------------------------------------------------------------
     def note_liftoff(self, start_t: float, end_t: float | None) -> None:
         """A lift-off (end None while it lasts): the rep it starts in is not perfect."""
-        end = end_t if end_t is not None else np.inf
-        if self._liftoff_spans and self._liftoff_spans[-1][0] == start_t:
-            self._liftoff_spans[-1] = (start_t, end)
-        else:
-            self._liftoff_spans.append((start_t, end))
+        self._liftoffs.note(start_t, end_t)
 
     def update(self, t: float, load: np.ndarray, alive: np.ndarray | None = None,
                contact: float | None = None) -> list[Event]:
@@ -245,9 +323,8 @@ class RepCounter:
         self._x += (tilt - self._x) * k
         self._u += (u - self._u) * k
         self._lat += (lat - self._lat) * k
-        if self._pending is not None or self._top is not None:
-            self._lateral_sum += self._lat
-            self._lateral_n += 1
+        if self.phase in (Phase.AT_TOP, Phase.DESCENDED):
+            self._balance.add(self._lat)
         return self._track(t)
 
     def _row_ref(self, load: np.ndarray, alive: np.ndarray | None) -> list[float]:
@@ -276,128 +353,124 @@ class RepCounter:
             return None, 0.0
         return sacral - sum(lumbar) / len(lumbar), sacral
 
-    # -- swings ------------------------------------------------------------------------------
-    def _typical_swing(self) -> float | None:
-        return self._typical
-
-    def _zigzag_threshold(self) -> float:
-        swing = self._typical_swing()
-        return MIN_ZIGZAG if swing is None else max(MIN_ZIGZAG, ZIGZAG_SHARE * swing)
-
+    # -- the phases -----------------------------------------------------------------------------
     def _track(self, t: float) -> list[Event]:
-        x, events = self._x, []
-        swing = self._typical_swing()
-        turn = self._zigzag.step(t, x, self._u, self._zigzag_threshold(),
-                                 swing if swing is not None else FIRST_SWING)
+        events: list[Event] = []
+        legs_down = False
+        turn = self._zigzag.step(t, self._x, self._u, self._swings.zigzag(), self._swings.for_timing())
         if turn is not None:
             peak, extreme = turn
             if peak:
-                self._on_peak(extreme)
+                events += self._at_peak(t, self._zigzag.trough, extreme)
             else:
-                self._on_trough(extreme)
-        if self._restart is not None:
-            trough, peak = self._restart
-            self._restart = None
+                legs_down = self._at_trough(extreme)
+        if self.phase is Phase.DESCENDED and self._back_up():
             events += self._complete(t)
-            if peak.timed_t - trough.timed_t >= MIN_DESCENT_S:
-                self._pending = (trough, peak)
-                self._top_u = trough.u
-        if self._pending is not None:
-            top, bottom = self._pending
-            if x <= bottom.x - RETURN_SHARE * (bottom.x - top.x):
-                events += self._complete(t)
-        events += self._check_set_end(t)
+        events += self._check_set_end(t, legs_down)
         return events
 
-    def _needed_swing(self) -> float:
-        typical = self._typical_swing()
-        return FIRST_SWING if typical is None else MIN_SWING_SHARE * typical
+    def _at_peak(self, t: float, trough: _Extreme, peak: _Extreme) -> list[Event]:
+        """A peak of the tilt: the legs at their lowest (a bottom), or leaving the floor."""
+        if self.phase is Phase.DESCENDED:
+            return self._peak_in_descent(t, trough, peak)
+        if self.phase is not Phase.RESTING and not self.in_set and peak.t - self._lift.t > LIFT_EXPIRES_S:
+            self._rest()  # no rep followed: that was no lift
+        if self.phase is Phase.RESTING:
+            # A peak standing a swing above the trough before it is the legs leaving the floor
+            # (nearly horizontal: the largest lever). It is no rep; the trough after it is the
+            # first top.
+            if peak.x - trough.x >= self._swings.needed():
+                self.phase = Phase.LIFTED
+                self._lift = _Lift(t=peak.t, x=peak.x, rise=peak.x - trough.x, rest_u=trough.u)
+        elif self.phase is Phase.AT_TOP:
+            top, self._top = self._top, None
+            self.phase = Phase.UP
+            if peak.x - top.x >= self._swings.needed() and peak.timed_t - top.timed_t >= MIN_DESCENT_S:
+                self._descended(top, peak)
+        return []
 
-    def _on_peak(self, peak: _Extreme) -> None:
-        trough, self._trough = self._trough, None
-        if self._pending is not None:
-            top, bottom = self._pending
-            rise = -np.inf if trough is None else peak.x - trough.x
-            if rise >= max(self._needed_swing(), RESTART_SHARE * (bottom.x - top.x)):
-                # A whole new swing although the tilt never came back by half the last one (it
-                # started from too low a trough, a press): that rep ended at the trough.
-                self._restart = (trough, peak)
-            elif peak.x > bottom.x:  # still the same rep (a dip on the way down, or an arch)
-                self._pending = (top, peak)
-            return
-        if self._lifted and not self.in_set and peak.t - self._lift_t > LIFT_EXPIRES_S:
-            self._lifted = False  # no rep followed: that was no lift
-        if not self._lifted:
-            # Resting: a peak standing a swing above the trough before it is the legs leaving
-            # the floor (nearly horizontal: the largest lever). It is no rep; the trough after it
-            # is the first top.
-            if trough is not None and peak.x - trough.x >= self._needed_swing():
-                self._lifted, self._lift_t = True, peak.t
-                self._rest_u, self._top_u = trough.u, None
-                self._lift_x, self._lift_rise = peak.x, peak.x - trough.x
-            self._top = None
-            return
-        top, self._top = self._top, None
-        if top is None:
-            return
-        if peak.x - top.x < self._needed_swing() or peak.timed_t - top.timed_t < MIN_DESCENT_S:
-            return
-        self._pending = (top, peak)
+    def _peak_in_descent(self, t: float, trough: _Extreme, peak: _Extreme) -> list[Event]:
+        """A peak before the rep came back up: a deeper bottom of the same rep, or a new swing."""
+        rise = peak.x - trough.x
+        if rise >= max(self._swings.needed(), RESTART_SHARE * (self._bottom.x - self._top.x)):
+            # A whole new swing although the tilt never came back by half the last one (it
+            # started from too low a trough, a press): that rep ended at the trough.
+            events = self._complete(t)
+            if peak.timed_t - trough.timed_t >= MIN_DESCENT_S:
+                self._descended(trough, peak)
+                self._lift.top_u = trough.u
+            return events
+        if peak.x > self._bottom.x:  # still the same rep (a dip on the way down, or an arch)
+            self._bottom = peak
+        return []
 
-    def _on_trough(self, trough: _Extreme) -> None:
-        self._trough = trough
-        if self._pending is not None:
-            return  # not back by half the swing yet: a dip within the rep
+    def _at_trough(self, trough: _Extreme) -> bool:
+        """A trough of the tilt: the legs up at a top, or down on the floor. True when the
+        legs were seen put down."""
+        if self.phase in (Phase.RESTING, Phase.DESCENDED):
+            return False  # resting, or not back by half the swing yet (a dip within the rep)
         self._top = None
-        if not self._lifted:
-            return
         # Legs up put their weight on the pelvis: at every top the sacral row must stay well
         # above its level with the legs on the floor.
-        if self._top_u is None:
+        lift = self._lift
+        if self.phase is Phase.LIFTED:
             # The legs rise from nearly horizontal to the first top: the tilt falls back most of
             # the way it rose (a press let go, or settling, rises and stays).
-            self._legs_gain = trough.u - self._rest_u
-            fall = self._lift_x - trough.x
-            if self._legs_gain < LEGS_UP_MIN_GAIN or fall < max(self._needed_swing(), LIFT_FALL_SHARE * self._lift_rise):
-                self._lifted = False  # the pelvis took no weight: that was no lift
-                return
+            lift.legs_gain = trough.u - lift.rest_u
+            fall = lift.x - trough.x
+            if lift.legs_gain < LEGS_UP_MIN_GAIN or fall < max(self._swings.needed(), LIFT_FALL_SHARE * lift.rise):
+                self._rest()  # the pelvis took no weight: that was no lift
+                return False
         elif self._sacral_says_legs_down(trough.u):
-            self._lifted = False  # the legs are down on the floor: no rep until they rise again
-            self._legs_down = True
-            return
-        self._top_u = trough.u
+            self._rest()  # the legs are down on the floor: no rep until they rise again
+            return True
+        lift.top_u = trough.u
         self._top = trough
+        self.phase = Phase.AT_TOP
+        return False
 
     def _sacral_says_legs_down(self, u: float) -> bool:
         """The sacral row has lost the legs' weight: it fell back from the last top by a share
         of the first top's gain. An arch or a near miss moves so much load that the sacral
         cells' creep restarts, and their reading sags below the last top with the legs still
         up: after one, only a fall back to near the level before the legs rose counts."""
-        if u >= self._top_u - LEGS_DOWN_SHARE * self._legs_gain:
+        lift = self._lift
+        if u >= lift.top_u - LEGS_DOWN_SHARE * lift.legs_gain:
             return False
-        return not self._arched or u < self._rest_u + LEGS_DOWN_SHARE * self._legs_gain
+        return not self._arched or u < lift.rest_u + LEGS_DOWN_SHARE * lift.legs_gain
+
+    def _descended(self, top: _Extreme, bottom: _Extreme) -> None:
+        self._top, self._bottom = top, bottom
+        self.phase = Phase.DESCENDED
+
+    def _back_up(self) -> bool:
+        """The tilt came back from the bottom by half the rep's swing."""
+        top, bottom = self._top, self._bottom
+        return self._x <= bottom.x - RETURN_SHARE * (bottom.x - top.x)
+
+    def _rest(self) -> None:
+        self.phase = Phase.RESTING
+        self._top = self._bottom = None
 
     # -- reps and sets ----------------------------------------------------------------------------
     def _complete(self, now: float) -> list[Event]:
-        top, bottom = self._pending
-        self._pending = None
+        """Count the rep of DESCENDED; the legs are up, heading for the next top."""
+        top, bottom = self._top, self._bottom
+        self._top = self._bottom = None
+        self.phase = Phase.UP
         events: list[Event] = []
         if not self.in_set:
             self.in_set = True
             self.set_no += 1
             self._set_reps = self._set_perfect = 0
+        start = max(top.timed_t - LIFTOFF_LEAD_S, self._last_rep_t)
         self._last_rep_t = now
-        start = max(top.timed_t - LIFTOFF_LEAD_S, self._prev_rep_end)
-        perfect = not any(b >= start and a <= now for a, b in self._liftoff_spans)
-        self._liftoff_spans = [(a, b) for a, b in self._liftoff_spans if b > now]
+        perfect = not self._liftoffs.take_any(start, now)
         self._arched = not perfect or self._lowest_contact < TEACHING_CONTACT
         if not self._arched:
-            self._swings.append(bottom.x - top.x)
-            self._typical = float(np.median(self._swings))
+            self._swings.learn(bottom.x - top.x)
         self._lowest_contact = 1.0
-        self._prev_rep_end = now
-        lateral = self._lateral_sum / self._lateral_n if self._lateral_n else self.lateral_centre
-        self._lateral_sum, self._lateral_n = 0.0, 0
+        lateral = self._balance.take(self.lateral_centre)
         balance = (lateral - self.lateral_centre) / max((self._cols - 1) / 2, 1e-9)
         self._set_reps += 1
         self._set_perfect += perfect
@@ -414,21 +487,19 @@ class RepCounter:
             events.append(make_event(now, "fast_descent", descent_s=round(rep.descent_s, 3), tempo_s=self.tempo_s))
         return events
 
-    def _check_set_end(self, t: float) -> list[Event]:
+    def _check_set_end(self, t: float, legs_down: bool = False) -> list[Event]:
         """The set ends when the legs are seen down on the floor, or when no rep came for a
         while and none is under way."""
-        legs_down, self._legs_down = self._legs_down, False
-        if not self.in_set or self._pending is not None:
+        if not self.in_set or self.phase is Phase.DESCENDED:
             return []
-        last = max(self._last_rep_t, self._top.t if self._top is not None else -np.inf)
+        last = max(self._last_rep_t, self._top.t if self.phase is Phase.AT_TOP else -np.inf)
         if legs_down or t - last > REST_AFTER_S:
             return self._end_set(t)
         return []
 
     def _end_set(self, t: float) -> list[Event]:
         self.in_set = False
-        self._top = None
-        self._lifted = False
+        self._rest()
         return [make_event(t, "set_end", set=self.set_no, reps=self._set_reps, perfect_reps=self._set_perfect)]
 
     def finish(self, t: float) -> list[Event]:
