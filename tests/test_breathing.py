@@ -159,3 +159,31 @@ def test_the_simulated_person_breathes_irregularly_holds_their_breath_and_labels
     held = np.array([person.loads(t)[0].sum() for t in np.arange(a + 0.5, b - 0.5, 0.1)])
     breathing = np.array([person.loads(t)[0].sum() for t in np.arange(a - 12.0, a - 2.0, 0.1)])
     assert np.ptp(held) < 0.2 * np.ptp(breathing)
+
+
+@pytest.mark.skipif(not BREATHING.is_dir(), reason=f"{BREATHING} is not there")
+def test_the_live_state_matches_its_openapi_description_with_and_without_a_rate():
+    import jsonschema_rs
+
+    from mat.pipeline.pipeline import Pipeline
+    from mat.storage.recording import read_recording
+    from web.openapi import openapi_spec
+
+    validator = jsonschema_rs.validator_for(openapi_spec(25)["components"]["schemas"]["LiveState"])
+    recording = read_recording(BREATHING / "breath_normal.csv")
+    pipeline = Pipeline(rows=recording.rows, cols=recording.cols, material=recording.header.get("material", "velostat"),
+                        gain=recording.gain)
+    seen = {"rate": 0, "no_rate": 0}
+    for i, (t, counts) in enumerate(zip(recording.t.tolist(), recording.counts)):
+        pipeline.process(t, counts)
+        if i % 500 == 0:
+            state = pipeline.live_state()
+            errors = [e.message for e in validator.iter_errors(state)]
+            assert not errors, (t, errors)
+            seen["rate" if state["breath_rate_bpm"] is not None else "no_rate"] += 1
+            if state["breath_trace"] is not None:
+                assert len(state["breath_trace"]["values"]) <= 50
+    assert seen["rate"] and seen["no_rate"]
+    # The description says what is wrong: a trace of the wrong length does not pass.
+    state["breath_trace"] = {"dt_s": 0.4, "values": [0.0] * 51}
+    assert not validator.is_valid(state)
