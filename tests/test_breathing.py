@@ -86,6 +86,19 @@ def test_a_breath_held_for_ten_seconds_is_cued_once_within_six_seconds():
     assert holds[0]["duration_s"] >= 3.0
 
 
+@pytest.mark.parametrize("bpm", [10.0, 16.0])
+def test_a_breath_held_right_after_a_set_is_cued_from_the_first_breath_seen(bpm):
+    # The legs come down at 70 s; one breath or two later the breath is held. Too few breaths
+    # to count a rate in between: the hold is judged along the cells that showed the breathing
+    # before the set.
+    period = 60.0 / bpm
+    hold = (73.0 + 1.5 * period, 73.0 + 1.5 * period + 10.0)
+    events = estimate(*lying(110, bpm, legs=(40.0, 70.0), hold=hold))
+    cues = [e for e in events if e["type"] == "breath_hold"]
+    assert len(cues) == 1
+    assert hold[0] + 3.0 <= cues[0]["t"] <= hold[0] + 6.0
+
+
 def test_steady_breathing_is_never_cued_as_held():
     for bpm in (8.0, 15.0, 24.0):
         assert not [e for e in estimate(*lying(120, bpm)) if e["type"] == "breath_hold"]

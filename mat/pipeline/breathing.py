@@ -24,8 +24,12 @@ So, per session:
   frequency, which a spectrum would (and a 20-s spectrum resolves only 3 breaths/min). The
   rate is the breaths counted over the last RATE_SPAN_S, cut at any gap far longer than the
   usual (a held breath or a pause is not a slow breath);
-- a held breath is the signal staying flat, well inside this person's breath size, for longer
-  than their breaths' slowest half-cycle, while breathing was being followed just before.
+- a held breath is looked for every HOLD_CHECK_EVERY_S along the cell combination that last
+  showed this person's breaths (their rib cells, where the ripple is strongest), undetrended:
+  the ripple collapsing from their usual breath size to a gentle line (creep) for longer than
+  any turn of their breath lasts, right after a breath of their size, and not sliding toward
+  the breathed-out level (that is a slow breath out). It needs no breaths counted since the
+  last set: the first breath after the legs come down is enough.
 
 Estimates are reported as `breathing` events every REPORT_EVERY_S and `breath_hold` once per
 held breath (mat/README.md, "mat replay").
@@ -100,24 +104,30 @@ RATE_AGREEMENT = 0.07
 GAP_FACTOR = 2.2
 #: Smoothing of the combined signal (samples at SAMPLE_HZ): 0.5 s keeps a 24 /min breath at 94 %.
 SMOOTH_SAMPLES = 5
-#: A held breath: flat within this share of the typical breath...
+#: A held breath (`_check_hold`): along the remembered breath cells, the signal stays on a
+#: line, within this share of the typical breath...
 HOLD_FLAT_SHARE = 0.25
-#: ...judged on the signal smoothed over this many samples (1 s: a breath is still 2.5 s long).
+#: ...judged on the signal smoothed over this many samples (1 s: a breath is still 2.5 s long)...
 HOLD_SMOOTH_SAMPLES = 10
 #: ...and never narrower than this many noise σ of one sample (cells scaled to unit noise),
 #: over the smoothing's sqrt(length).
 HOLD_NOISE = 4.0
-#: ...and moving along its line by less than this share of the breath size (creep, drift).
+#: The line may move by less than this share of the breath size (creep, drift)...
 HOLD_DRIFT_SHARE = 1.0
-#: ...for this long at least (s), and at least HOLD_HALF_CYCLES of this person's breath period:
-#: a slow breather's exhale alone takes ~4 s.
+#: ...and, where breathing in is known to raise the signal, by less than this share toward the
+#: breathed-out side: a held breath does not breathe out; a slow or shallow breath out does.
+HOLD_EXHALE_SHARE = 0.35
+#: For this long at least (s), and at least HOLD_HALF_CYCLES of this person's breath period: a
+#: window that long always holds a turn of a breath, which no line follows (a breath out alone,
+#: 0.6 of a breath, can look straight).
 HOLD_FLAT_MIN_S = 3.5
 HOLD_HALF_CYCLES = 0.8
-#: With too few breaths in the stretch, one breath at least this share of the size they had
-#: before shows the ripple is visible along the remembered cell combination.
+#: Held breaths are only looked for in breaths this many smoothed-noise σ deep (a ripple
+#: barely above the noise looks flat half the time).
+HOLD_MIN_SNR = 10.0
+#: The breath that led into the stop must be at least this share of the typical one: else the
+#: remembered combination no longer shows this person's breathing (they moved).
 KNOWN_SWING_SHARE = 0.6
-#: ...and, with less to go on, the signal must stay flat this much longer (s).
-KNOWN_EXTRA_S = 0.5
 #: Flat on the breathed-out side: end-expiratory pauses last 2-4 s (longer in slow breathers),
 #: so only this long a stop is a held breath (s, and breath periods).
 HOLD_EXPIRED_MIN_S = 5.0
@@ -382,7 +392,7 @@ class BreathingEstimator:
         short stretch that ends in a plateau bends toward it, and the plateau then seems to
         move. Creep and drift are a gentle straight line over the few seconds judged here."""
         pattern, period, swing = self._breath_pattern, self._period_s, self._breath_swing
-        if pattern is None or not self._times.size:
+        if pattern is None or not self._times.size or swing < HOLD_MIN_SNR / math.sqrt(SMOOTH_SAMPLES):
             self._holding = False
             return []
         inspired_s = max(HOLD_FLAT_MIN_S, HOLD_HALF_CYCLES * period)
@@ -395,7 +405,8 @@ class BreathingEstimator:
         alive = self._alive.last(len(times)).all(axis=0)
         y = _trailing_mean(self._samples.last(len(times)) @ np.where(alive, pattern, 0.0), HOLD_SMOOTH_SAMPLES)
         band = max(HOLD_FLAT_SHARE * swing, HOLD_NOISE / math.sqrt(HOLD_SMOOTH_SAMPLES))
-        stop = _stopped(times, y, now - inspired_s, band, HOLD_DRIFT_SHARE * swing)
+        exhale = HOLD_EXHALE_SHARE * swing if self._inhale_known else math.inf
+        stop = _stopped(times, y, now - inspired_s, band, HOLD_DRIFT_SHARE * swing, exhale)
         if stop is None:
             self._holding = False
             return []
@@ -410,7 +421,7 @@ class BreathingEstimator:
         if not (self._inhale_known and level - before.min() >= INSPIRED_POSITION * np.ptp(before)):
             # On the breathed-out side (or unknown) the end of a breath often rests a few
             # seconds: only a longer stop is a held breath.
-            stop = _stopped(times, y, now - expired_s, band, HOLD_DRIFT_SHARE * swing)
+            stop = _stopped(times, y, now - expired_s, band, HOLD_DRIFT_SHARE * swing, exhale)
             if stop is None:
                 return []
             k = stop[0]
@@ -419,17 +430,20 @@ class BreathingEstimator:
         return [make_event(now, "breath_hold", duration_s=round(float(now - times[k]), 1))]
 
 
-def _stopped(times: np.ndarray, y: np.ndarray, since: float, band: float, max_drift: float):
+def _stopped(times: np.ndarray, y: np.ndarray, since: float, band: float, max_drift: float,
+             max_fall: float):
     """Has the signal stayed on one gentle line since `since`? (index of `since`, the line's
-    level there) or None. Its residual must stay within `band` and the line move less than
-    `max_drift` (creep and drift, not a slow breath)."""
+    level there) or None. Its residual must stay within `band`, and the line move less than
+    `max_drift` (creep and drift, not a slow breath) and fall (breathing in upward) less than
+    `max_fall`."""
     k = int(np.searchsorted(times, since))
     if k == 0 or len(times) - k < HOLD_SMOOTH_SAMPLES:
         return None  # the clean stretch is younger than the stop would be
     t, v = times[k:] - times[k], y[k:]
     slope = float(np.dot(t - t.mean(), v - v.mean()) / max(np.dot(t - t.mean(), t - t.mean()), 1e-9))
     residual = v - v.mean() - slope * (t - t.mean())
-    if float(np.ptp(residual)) > band or abs(slope) * float(t[-1]) > max_drift:
+    moved = slope * float(t[-1])
+    if float(np.ptp(residual)) > band or abs(moved) > max_drift or -moved > max_fall:
         return None
     return k, float(v.mean() - slope * t.mean())
 
@@ -445,22 +459,6 @@ def _inhale_sign(extremes: list[tuple[float, float]]) -> float | None:
     if abs(rise - fall) < INHALE_ASYMMETRY * max(rise, fall):
         return None
     return 1.0 if rise < fall else -1.0
-
-
-def _at_expired_level(extremes: list[tuple[float, float]], level: float) -> bool:
-    """Does `level` lie on the breathed-out side of this person's breaths? Breathing in is
-    quicker than breathing out, so the extremes reached by the quicker edges are the
-    breathed-in ones. Unknown (edges alike) counts as breathed out: the cautious side."""
-    sign = _inhale_sign(extremes)
-    if sign is None:
-        return True
-    peaks = float(np.median([e[1] for e in extremes if e[1] >= np.median([x[1] for x in extremes])]))
-    troughs = float(np.median([e[1] for e in extremes if e[1] < np.median([x[1] for x in extremes])] or [peaks]))
-    inspired, expired = (peaks, troughs) if sign > 0 else (troughs, peaks)
-    if inspired == expired:
-        return True
-    position = (level - expired) / (inspired - expired)
-    return position < INSPIRED_POSITION
 
 
 def _autocorrelation_period(s: np.ndarray) -> float | None:
