@@ -210,13 +210,13 @@ class BreathingEstimator:
         while t >= self._bin_end:
             self._close_bin()
         # Per frame only a sum: the log is taken of each 0.1-s bin's mean (the bin is far
-        # shorter than a breath, so the ripple's share is the same).
+        # shorter than a breath, so the ripple's share is the same), and the cells alive at the
+        # bin's last frame count for it (a cell is declared dead over seconds, not in 0.1 s).
         if self._bin_n == 0:
             self._bin_sum[:] = load
-            self._bin_alive[:] = alive
         else:
             self._bin_sum += load
-            self._bin_alive &= alive
+        self._bin_alive = alive
         self._bin_n += 1
         events: list[Event] = []
         if t >= self._next_analysis_t:
@@ -239,7 +239,7 @@ class BreathingEstimator:
         self._offset = np.full(cells, offset)
         self._loaded_log = math.log(offset * (1 + LOADED_SHARE / LOG_OFFSET_SHARE))
         self._bin_sum = np.zeros(shape)
-        self._bin_alive = np.ones(shape, dtype=bool)
+        self._sacral = slice(cells - shape[-1], cells)  # the last row's cells, flat
         n = int(BUFFER_S * SAMPLE_HZ)
         self._samples = _Ring(n, cells)
         self._times = _Ring(n)
@@ -252,7 +252,7 @@ class BreathingEstimator:
         if self._bin_n == 0:
             return  # a gap in the frames: no sample, the analysis uses the times it has
         sample = np.log(np.maximum(self._bin_sum.ravel() / self._bin_n, 0.0) + self._offset)
-        alive = self._bin_alive.ravel()
+        alive = self._bin_alive.ravel().copy()
         self._bin_n = 0
         self._samples.append(sample)
         self._times.append(end - 0.5 / SAMPLE_HZ)
@@ -261,15 +261,20 @@ class BreathingEstimator:
 
     def _note_motion(self, t: float, alive: np.ndarray) -> None:
         """Motion: a loaded cell's log load moved more in MOTION_LAG_S than a breath moves it."""
-        smooth = self._samples.last(SMOOTH_SAMPLES).mean(axis=0)
+        recent = self._samples.last(SMOOTH_SAMPLES)
+        smooth = recent.sum(axis=0) / len(recent)
         self._smooth.append(smooth)
         if self._smooth.size < self._smooth._n:
             return
         change = smooth - self._smooth.last()[0]
+        sacral = alive[self._sacral]
+        n_sacral = int(sacral.sum())
+        sacral_step = abs(float(change[self._sacral] @ sacral)) / n_sacral if n_sacral else 0.0
+        if sacral_step > MOTION_SACRAL_STEP:
+            self._last_motion_t = t
+            return
         loaded = alive & (smooth > self._loaded_log)
-        sacral = alive.reshape(self._shape)[-1]
-        sacral_step = abs(float(change.reshape(self._shape)[-1][sacral].mean())) if sacral.any() else 0.0
-        if sacral_step > MOTION_SACRAL_STEP or (loaded.any() and float(np.abs(change[loaded]).max()) > MOTION_LOG_STEP):
+        if float(np.abs(change, where=loaded, out=np.zeros_like(change)).max()) > MOTION_LOG_STEP:
             self._last_motion_t = t
 
     # -- analysis ----------------------------------------------------------------------------
