@@ -104,6 +104,14 @@ def test_steady_breathing_is_never_cued_as_held():
         assert not [e for e in estimate(*lying(120, bpm)) if e["type"] == "breath_hold"]
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_noisier_slow_and_fast_breathing_is_never_cued_as_held(seed):
+    # Other cells and noise: a slow breath's long, nearly straight breath out is no hold
+    # (the estimator before cued one at 8 /min with seed 1).
+    for bpm in (8.0, 22.0):
+        assert not [e for e in estimate(*lying(100, bpm, noise=0.02, seed=seed)) if e["type"] == "breath_hold"]
+
+
 def test_legs_moving_give_no_rate_and_no_cue():
     events = estimate(*lying(120, 15, legs=(40.0, 100.0)))
     during = [e for e in events if e["type"] == "breathing" and 45.0 <= e["t"] <= 100.0]
