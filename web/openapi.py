@@ -6,6 +6,7 @@ operation against it with schemathesis.
 """
 from __future__ import annotations
 
+from mat.pipeline import breathing
 from mat.storage.pin import PIN_PATTERN
 from mat.pipeline.settings import FLOOR_CHOICES, TEMPO_MAX_S, TEMPO_MIN_S
 from mat.storage.store import MAX_SESSION_ID
@@ -56,6 +57,53 @@ SESSION_ID = {"name": "session_id", "in": "path", "required": True,
               "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SESSION_ID}}
 
 
+def _live_state_schema() -> dict:
+    """The live stream's `state` message (mat.pipeline.Pipeline.live_state plus the daemon's
+    own figures, mat.daemon.loop.MatLoop.live_state). Breathing from mat.pipeline.breathing."""
+    trace_len = int(breathing.TRACE_S * breathing.SAMPLE_HZ / breathing.TRACE_STEP)
+    number = {"type": "number"}
+    return {"type": "object", "required": ["type", "t", "state", "breath_rate_bpm", "breath_holding",
+                                            "breath_holds", "breath_trace"], "properties": {
+        "type": {"const": "state"},
+        "t": {"type": "number", "description": "the pipeline's clock (s)"},
+        "state": {"type": "string", "description": "empty, waiting, calibrating, resting, exercising or lifted"},
+        "contact": _nullable("number", description="lumbar contact against the glued level (1: glued)"),
+        "floor": {"enum": list(FLOOR_CHOICES)},
+        "warning_floor": {"type": "number"},
+        "zone": _nullable("string", description="ok, warning or lifted"),
+        "warning_level": _nullable("number", minimum=0, maximum=1),
+        "pressure": {"type": "array", "items": {"type": "array", "items": number},
+                     "description": "per-cell pressure 0..1.5 against the calibrated peak, row 0 at the head"},
+        "reps": {"type": "integer", "minimum": 0}, "perfect_reps": {"type": "integer", "minimum": 0},
+        "liftoffs": {"type": "integer", "minimum": 0}, "set": {"type": "integer", "minimum": 0},
+        "calibration": _nullable("string", description="pressed or relaxed; null before calibrating"),
+        "calibration_problem": _nullable("string", description="not_still, no_body or no_lumbar_cells"),
+        "dead_cells": {"type": "array", "items": {"type": "array", "items": {"type": "integer"},
+                                                   "minItems": 2, "maxItems": 2}, "description": "[row, col]"},
+        "offline_chips": {"type": "array", "items": {"type": "integer"}, "description": "rows"},
+        "tempo_s": {"type": "number", "minimum": TEMPO_MIN_S, "maximum": TEMPO_MAX_S},
+        "breath_rate_bpm": _nullable("number", minimum=breathing.MIN_BPM, maximum=breathing.MAX_BPM,
+                                     description="the latest breathing rate (breaths/min); null while it "
+                                                 "cannot tell (moving, in a set, nobody there)"),
+        "breath_holding": {"type": "boolean", "description": "a held breath was cued and is still held"},
+        "breath_holds": {"type": "integer", "minimum": 0, "description": "held breaths cued this session"},
+        "breath_trace": {"oneOf": [{"type": "null"}, {
+            "type": "object", "required": ["dt_s", "values"], "additionalProperties": False, "properties": {
+                "dt_s": {"const": breathing.TRACE_STEP / breathing.SAMPLE_HZ},
+                "values": {"type": "array", "items": number, "maxItems": trace_len,
+                           "description": "oldest first; breathing in upward when that is known "
+                                          "(units: the cells' own noise)"}}}],
+            "description": f"the last {breathing.TRACE_S:g} s of the breathing signal; null while moving"},
+        "session_id": _nullable("integer", minimum=1),
+        "frames": {"type": "integer", "minimum": 0}, "frame_rate_hz": number,
+        "cpu_ms": {"type": "number", "description": "the loop's CPU per frame"},
+        "sound": {"type": "boolean"},
+        "totals": {"type": "object", "properties": {k: {"type": "integer", "minimum": 0}
+                                                    for k in ("liftoffs", "reps", "sessions")}},
+        "mqtt": {"type": ["object", "null"], "description": "the MQTT publisher's figures; null when off"},
+    }}
+
+
 def openapi_spec(max_live_clients: int) -> dict:
     settings_props = {
         "floor": {"enum": list(FLOOR_CHOICES),
@@ -101,6 +149,9 @@ def openapi_spec(max_live_clients: int) -> dict:
             "/api/session/stop": _command("end the session; no new one until the mat has been empty"),
             "/api/live": {"get": {
                 "summary": "Server-Sent Events: `state` (latest wins), `event`, `daemon` ({connected})",
+                "description": "Each message is JSON: `state` is a LiveState, `event` an Event (as "
+                               "`mat replay --json` prints it), `daemon` a DaemonStatus "
+                               "(#/components/schemas/...).",
                 "tags": ["live"],
                 "responses": {"200": {"description": "an endless event stream",
                                       "content": {"text/event-stream": {"schema": {"type": "string"}}}},
@@ -160,6 +211,9 @@ def openapi_spec(max_live_clients: int) -> dict:
                 "balance": _nullable("number")}},
             "Event": {"type": "object", "required": ["t", "type"], "properties": {
                 "t": {"type": "number"}, "type": {"type": "string"}}},
+            "LiveState": _live_state_schema(),
+            "DaemonStatus": {"type": "object", "required": ["connected"], "additionalProperties": False,
+                             "properties": {"connected": {"type": "boolean"}}},
             "SessionDetail": {"type": "object", "required": ["session", "reps", "events", "contact"],
                               "additionalProperties": False, "properties": {
                 "session": _ref("Session"),

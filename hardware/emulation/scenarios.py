@@ -167,8 +167,53 @@ def draw_suite(seed: int, n: int) -> dict[str, str]:
     return suite
 
 
+
+def draw_breathing_scenario(rng, material: str) -> str:
+    """One person breathing as people do (mat/pipeline/breathing.py's test): 8-24 breaths a
+    minute, shallow to deep, lying on or off centre, on a quiet or a noisy mat, doing 2-3 sets
+    with long rests; breaths held in rests (5-14 s, anywhere in the rest), now and then
+    through a set, and disturbances (a cough, arms, a shift) in some rests."""
+    noisy = rng.random() < 0.25
+    noise, adc, hum = (_r(rng, 0.03, 0.06, 3), _r(rng, 10, 25), _r(rng, 3, 8, 2)) if noisy else \
+        (_r(rng, 0.005, 0.02, 3), _r(rng, 1, 6), _r(rng, 0.5, 4.0, 2))
+    text = (f"mat material={material} noise={noise} spread={_r(rng, 0.1, 0.3, 2)} "
+            f"strip_spread={_r(rng, 0.2, 0.6, 2)} creep={_r(rng, 0.07, 0.12, 3)} drift={_r(rng, 0.01, 0.05, 3)} "
+            f"unloaded={_r(rng, 0.5, 2.0, 2)} hum_mv={hum} mains_hz={rng.choice([50, 60])} adc_noise={adc} "
+            f"seed={int(rng.integers(1, 10**6))}\n"
+            f"recording fps={int(rng.integers(50, 121))} jitter={_r(rng, 0.02, 0.12, 3)} drop={_r(rng, 0.0, 0.005, 4)}\n"
+            f"person mass_kg={int(rng.integers(45, 121))} offset_x_cm={_r(rng, -3, 3)} offset_y_cm={_r(rng, -3, 3)} "
+            f"breathing=natural breath_bpm={_r(rng, 8, 24)} breath_depth={_r(rng, 0.4, 1.6, 2)} "
+            f"seed={int(rng.integers(1, 10**6))}\nempty {_r(rng, 1, 3)}\n")
+    text += _choreography(rng, str(rng.choice(CHOREOGRAPHIES)))
+    text += f"rest {_r(rng, 20, 40)}\n"
+    for s in range(int(rng.integers(2, 4))):
+        if rng.random() < 0.3:
+            text += f"hold_breath {_r(rng, 5, 10)}\n"  # through the set's first reps
+        text += _set_line(rng, str(rng.choice(VARIANTS)), int(rng.integers(5, 10)), "normal")
+        rest = _r(rng, 30, 55)
+        if rng.random() < 0.75:
+            before = _r(rng, 3, rest - 20)
+            text += f"rest {before}\nhold_breath {_r(rng, 5, 14)}\n"
+            rest = round(rest - before, 1)
+        if rng.random() < 0.3:
+            text += f"rest {_r(rng, 15, rest - 5)}\n{rng.choice(['cough', 'arms 2', 'shift 1.5 dx_cm=1.5'])}\n"
+        text += f"rest {rest}\n"
+    return text + f"get_up {_r(rng, 1.0, 2.5)}\nempty {_r(rng, 4, 8)}\n"
+
+
+def draw_breathing_suite(seed: int, n: int) -> dict[str, str]:
+    """N breathing scenarios drawn from a seed (both materials in turn)."""
+    rng = np.random.default_rng(seed)
+    return {f"b{i:02d}_{'fsr' if i % 4 == 3 else 'velostat'}": draw_breathing_scenario(rng, "fsr" if i % 4 == 3 else "velostat")
+            for i in range(n)}
+
+
 #: The bench suite: drawn, fixed seed, ~2–5 minutes per scenario.
 SUITE: dict[str, str] = draw_suite(SUITE_SEED, 26)
+
+#: The breathing suite (`mat bench`'s own breathing figures): drawn, fixed seed, ~4 minutes each.
+BREATHING_SUITE_SEED = 1414
+BREATHING_SUITE: dict[str, str] = draw_breathing_suite(BREATHING_SUITE_SEED, 12)
 
 #: Scenarios with many lift-offs, for measuring alert latency through the whole loop.
 LATENCY_SUITE: dict[str, str] = {
@@ -181,7 +226,7 @@ LATENCY_SUITE: dict[str, str] = {
 
 def scenario_text(name_or_text: str) -> tuple[str, str]:
     """(name, text) for a suite name, or for a scenario text itself."""
-    for table in (SUITE, LATENCY_SUITE, {"demo": DEMO, "breathing": BREATHING}):
+    for table in (SUITE, LATENCY_SUITE, BREATHING_SUITE, {"demo": DEMO, "breathing": BREATHING}):
         if name_or_text in table:
             return name_or_text, table[name_or_text]
     return "scenario", name_or_text

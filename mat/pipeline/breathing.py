@@ -24,8 +24,12 @@ So, per session:
   frequency, which a spectrum would (and a 20-s spectrum resolves only 3 breaths/min). The
   rate is the breaths counted over the last RATE_SPAN_S, cut at any gap far longer than the
   usual (a held breath or a pause is not a slow breath);
-- a held breath is the signal staying flat, well inside this person's breath size, for longer
-  than their breaths' slowest half-cycle, while breathing was being followed just before.
+- a held breath is looked for every HOLD_CHECK_EVERY_S along the cell combination that last
+  showed this person's breaths (their rib cells, where the ripple is strongest), undetrended:
+  the ripple collapsing from their usual breath size to a gentle line (creep) for longer than
+  any turn of their breath lasts, right after a breath of their size, and not sliding toward
+  the breathed-out level (that is a slow breath out). It needs no breaths counted since the
+  last set: the first breath after the legs come down is enough.
 
 Estimates are reported as `breathing` events every REPORT_EVERY_S and `breath_hold` once per
 held breath (mat/README.md, "mat replay").
@@ -33,7 +37,6 @@ held breath (mat/README.md, "mat replay").
 from __future__ import annotations
 
 import math
-from collections import deque
 
 import numpy as np
 
@@ -44,8 +47,11 @@ from mat.pipeline.events import Event, make_event
 SAMPLE_HZ = 10.0
 #: How much history the analysis keeps (s): 3 breaths at 8 /min, plus room.
 BUFFER_S = 40.0
-#: How often the analysis runs (s): held breaths must be cued within seconds.
-ANALYSIS_EVERY_S = 0.5
+#: How often the rate is analysed (s): a rate counted over 16 s changes little in a second.
+ANALYSIS_EVERY_S = 1.0
+#: How often a held breath is looked for (s): it must be cued within seconds, and the look
+#: is cheap (one combination along the remembered cells).
+HOLD_CHECK_EVERY_S = 0.5
 #: A `breathing` event this often while someone lies on the mat (s), as the contract asks.
 REPORT_EVERY_S = 10.0
 #: The rate counts the breaths over this last stretch (s; at least MIN_BREATHS breaths): close
@@ -98,19 +104,30 @@ RATE_AGREEMENT = 0.07
 GAP_FACTOR = 2.2
 #: Smoothing of the combined signal (samples at SAMPLE_HZ): 0.5 s keeps a 24 /min breath at 94 %.
 SMOOTH_SAMPLES = 5
-#: A held breath: flat within this share of the typical breath...
-HOLD_FLAT_SHARE = 0.35
-#: ...judged on the signal smoothed over this many samples (1 s: a breath is still 2.5 s long).
+#: A held breath (`_check_hold`): along the remembered breath cells, the signal stays on a
+#: line, within this share of the typical breath...
+HOLD_FLAT_SHARE = 0.25
+#: ...judged on the signal smoothed over this many samples (1 s: a breath is still 2.5 s long)...
 HOLD_SMOOTH_SAMPLES = 10
-#: ...for this long at least (s), and at least HOLD_HALF_CYCLES of this person's breath period:
-#: a slow breather's exhale alone takes ~4 s.
+#: ...and never narrower than this many noise σ of one sample (cells scaled to unit noise),
+#: over the smoothing's sqrt(length).
+HOLD_NOISE = 4.0
+#: The line may move by less than this share of the breath size (creep, drift)...
+HOLD_DRIFT_SHARE = 1.0
+#: ...and, where breathing in is known to raise the signal, by less than this share toward the
+#: breathed-out side: a held breath does not breathe out; a slow or shallow breath out does.
+HOLD_EXHALE_SHARE = 0.35
+#: For this long at least (s), and at least HOLD_HALF_CYCLES of this person's breath period: a
+#: window that long always holds a turn of a breath, which no line follows (a breath out alone,
+#: 0.6 of a breath, can look straight).
 HOLD_FLAT_MIN_S = 3.5
-HOLD_HALF_CYCLES = 0.55
-#: With too few breaths in the stretch, one breath at least this share of the size they had
-#: before shows the ripple is visible along the remembered cell combination.
+HOLD_HALF_CYCLES = 0.8
+#: Held breaths are only looked for in breaths this many smoothed-noise σ deep (a ripple
+#: barely above the noise looks flat half the time).
+HOLD_MIN_SNR = 10.0
+#: The breath that led into the stop must be at least this share of the typical one: else the
+#: remembered combination no longer shows this person's breathing (they moved).
 KNOWN_SWING_SHARE = 0.6
-#: ...and, with less to go on, the signal must stay flat this much longer (s).
-KNOWN_EXTRA_S = 0.5
 #: Flat on the breathed-out side: end-expiratory pauses last 2-4 s (longer in slow breathers),
 #: so only this long a stop is a held breath (s, and breath periods).
 HOLD_EXPIRED_MIN_S = 5.0
@@ -125,6 +142,26 @@ TRACE_STEP = 4
 INHALE_ASYMMETRY = 0.15
 #: A level this far from the breathed-out extremes toward the breathed-in ones is breathed in.
 INSPIRED_POSITION = 0.4
+
+
+class _Ring:
+    """The last `n` rows, read oldest first as one contiguous view without copying: each row
+    is written twice, at i and at i + n."""
+
+    def __init__(self, n: int, width: int = 0, dtype=float) -> None:
+        self._buf = np.zeros((2 * n, width) if width else 2 * n, dtype)
+        self._n, self._i, self.size = n, 0, 0
+
+    def append(self, row) -> None:
+        self._buf[self._i] = row
+        self._buf[self._i + self._n] = row
+        self._i = (self._i + 1) % self._n
+        self.size = min(self.size + 1, self._n)
+
+    def last(self, k: int | None = None) -> np.ndarray:
+        k = self.size if k is None else min(k, self.size)
+        end = self._i + self._n
+        return self._buf[end - k:end]
 
 
 class BreathingEstimator:
@@ -144,24 +181,22 @@ class BreathingEstimator:
         self._inhale_sign = 1.0  # the trace is drawn with breathing in upward, once that is known
         self._next_report_t = t + REPORT_EVERY_S
         self._next_analysis_t = t + ANALYSIS_EVERY_S
+        self._next_hold_check_t = t + HOLD_CHECK_EVERY_S
         self._bin_end = t + 1.0 / SAMPLE_HZ
         self._bin_sum: np.ndarray | None = None
         self._bin_n = 0
         self._bin_alive: np.ndarray | None = None
         self._offset: np.ndarray | None = None
-        n = int(BUFFER_S * SAMPLE_HZ)
-        self._samples: deque[np.ndarray] = deque(maxlen=n)
-        self._times: deque[float] = deque(maxlen=n)
-        self._alive: deque[np.ndarray] = deque(maxlen=n)
-        self._smooth: deque[np.ndarray] = deque(maxlen=int(MOTION_LAG_S * SAMPLE_HZ) + 1)
         self._last_motion_t = t
         self._period_s: float | None = None   # the typical breath period, last time it was known
         self._weights: np.ndarray | None = None  # last principal direction (for a steady sign)
         self._holding = False
-        self._flat_since: float | None = None
         self._stretch: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._breath_pattern: np.ndarray | None = None  # log load per cell → breath signal
+        # The cell combination (log load per cell -> breath signal, breathing in upward when
+        # known) that last showed this person's breaths, and their size along it.
+        self._breath_pattern: np.ndarray | None = None
         self._breath_swing = 0.0
+        self._inhale_known = False
 
     # -- frames -----------------------------------------------------------------------------
     def update(self, t: float, load: np.ndarray, alive: np.ndarray) -> list[Event]:
@@ -171,64 +206,84 @@ class BreathingEstimator:
             busiest = float(np.max(np.where(alive, load, 0.0)))
             if busiest <= 0:
                 return []
-            self._offset = np.full(load.shape, LOG_OFFSET_SHARE * busiest)
-            self._shape = load.shape
+            self._start_buffers(load.shape, LOG_OFFSET_SHARE * busiest)
         while t >= self._bin_end:
             self._close_bin()
-        values = np.log(np.maximum(load, 0.0) + self._offset)
-        if self._bin_sum is None:
-            self._bin_sum, self._bin_alive = values.copy(), alive.copy()
+        # Per frame only a sum: the log is taken of each 0.1-s bin's mean (the bin is far
+        # shorter than a breath, so the ripple's share is the same), and the cells alive at the
+        # bin's last frame count for it (a cell is declared dead over seconds, not in 0.1 s).
+        if self._bin_n == 0:
+            self._bin_sum[:] = load
         else:
-            self._bin_sum += values
-            self._bin_alive &= alive
+            self._bin_sum += load
+        self._bin_alive = alive
         self._bin_n += 1
         events: list[Event] = []
         if t >= self._next_analysis_t:
             self._next_analysis_t = t + ANALYSIS_EVERY_S
             unknown = self.rate_bpm is None
-            events += self._analyse(t)
+            self._analyse(t)
             if unknown and self.rate_bpm is not None:
                 self._next_report_t = t  # a rate just became known: show it now, not in up to 10 s
+        if t >= self._next_hold_check_t:
+            self._next_hold_check_t = t + HOLD_CHECK_EVERY_S
+            events += self._check_hold(t)
         if t >= self._next_report_t:
             self._next_report_t = t + REPORT_EVERY_S
             events.append(make_event(t, "breathing", rate_bpm=self.rate_bpm))
         return events
+
+    def _start_buffers(self, shape, offset: float) -> None:
+        self._shape = shape
+        cells = int(np.prod(shape))
+        self._offset = np.full(cells, offset)
+        self._loaded_log = math.log(offset * (1 + LOADED_SHARE / LOG_OFFSET_SHARE))
+        self._bin_sum = np.zeros(shape)
+        self._sacral = slice(cells - shape[-1], cells)  # the last row's cells, flat
+        n = int(BUFFER_S * SAMPLE_HZ)
+        self._samples = _Ring(n, cells)
+        self._times = _Ring(n)
+        self._alive = _Ring(n, cells, bool)
+        self._smooth = _Ring(int(MOTION_LAG_S * SAMPLE_HZ) + 1, cells)
 
     def _close_bin(self) -> None:
         end = self._bin_end
         self._bin_end += 1.0 / SAMPLE_HZ
         if self._bin_n == 0:
             return  # a gap in the frames: no sample, the analysis uses the times it has
-        sample = (self._bin_sum / self._bin_n).ravel()
-        alive = self._bin_alive.ravel()
-        self._bin_sum, self._bin_n = None, 0
+        sample = np.log(np.maximum(self._bin_sum.ravel() / self._bin_n, 0.0) + self._offset)
+        alive = self._bin_alive.ravel().copy()
+        self._bin_n = 0
         self._samples.append(sample)
         self._times.append(end - 0.5 / SAMPLE_HZ)
         self._alive.append(alive)
-        self._note_motion(end, sample, alive)
+        self._note_motion(end, alive)
 
-    def _note_motion(self, t: float, sample: np.ndarray, alive: np.ndarray) -> None:
+    def _note_motion(self, t: float, alive: np.ndarray) -> None:
         """Motion: a loaded cell's log load moved more in MOTION_LAG_S than a breath moves it."""
-        k = min(len(self._samples), SMOOTH_SAMPLES)
-        smooth = np.mean(list(self._samples)[-k:], axis=0)
+        recent = self._samples.last(SMOOTH_SAMPLES)
+        smooth = recent.sum(axis=0) / len(recent)
         self._smooth.append(smooth)
-        if len(self._smooth) < self._smooth.maxlen:
+        if self._smooth.size < self._smooth._n:
             return
-        step = np.abs(smooth - self._smooth[0])
-        loaded = alive & (smooth > np.log(self._offset.ravel() * (1 + LOADED_SHARE / LOG_OFFSET_SHARE)))
-        sacral = alive.reshape(self._shape)[-1]
-        sacral_step = abs(float(np.mean((smooth - self._smooth[0]).reshape(self._shape)[-1][sacral]))) if sacral.any() else 0.0
-        if sacral_step > MOTION_SACRAL_STEP or (loaded.any() and float(step[loaded].max()) > MOTION_LOG_STEP):
+        change = smooth - self._smooth.last()[0]
+        sacral = alive[self._sacral]
+        n_sacral = int(sacral.sum())
+        sacral_step = abs(float(change[self._sacral] @ sacral)) / n_sacral if n_sacral else 0.0
+        if sacral_step > MOTION_SACRAL_STEP:
+            self._last_motion_t = t
+            return
+        loaded = alive & (smooth > self._loaded_log)
+        if float(np.abs(change, where=loaded, out=np.zeros_like(change)).max()) > MOTION_LOG_STEP:
             self._last_motion_t = t
 
     # -- analysis ----------------------------------------------------------------------------
-    def _analyse(self, t: float) -> list[Event]:
+    def _analyse(self, t: float) -> None:
         signal = self._clean_signal()
         if signal is None:
             self.rate_bpm = None
-            self._flat_since = None
             self.trace = None
-            return []
+            return
         times, s, noise = signal
         extremes = _zigzag(times, s, noise)
         self.trace = self._live_trace(s, extremes)
@@ -242,14 +297,6 @@ class BreathingEstimator:
         if rate is not None:
             self._period_s = 60.0 / rate
             self._remember_breaths(extremes)
-        elif len(extremes) < 2 * MIN_BREATHS + 1 and self._breath_pattern is not None:
-            # Too few breaths yet in this stretch (the first ones after a set): look along
-            # the way this person's breaths moved the cells last time, at their size then.
-            x, alive, _ = self._stretch
-            s_known = _trailing_mean(x @ self._breath_pattern[alive], SMOOTH_SAMPLES)
-            return self._check_hold(t, times, s_known, _zigzag(times, s_known, 0.0), 0.0,
-                                    known_swing=self._breath_swing)
-        return self._check_hold(t, times, s, extremes, noise)
 
     @property
     def holding(self) -> bool:
@@ -267,25 +314,32 @@ class BreathingEstimator:
         return [round(float(v) * self._inhale_sign, 1) for v in recent]
 
     def _remember_breaths(self, extremes) -> None:
-        """The cell combination that showed these breaths (log units) and their size along it."""
+        """The cell combination that showed these breaths (log units, breathing in upward when
+        the breaths' edges tell) and their size along it."""
         x, alive, cell_noise = self._stretch
         pattern = np.zeros(alive.shape)
         pattern[alive] = self._weights / cell_noise
+        sign = _inhale_sign(extremes)
+        if sign is not None:
+            pattern *= sign
+        elif self._breath_pattern is not None and float(pattern @ self._breath_pattern) < 0:
+            pattern = -pattern  # unknown this time: keep the side known before
+        self._inhale_known = sign is not None or (self._inhale_known and self._breath_pattern is not None)
         self._breath_pattern = pattern
         self._breath_swing = float(np.median([abs(b[1] - a[1]) for a, b in zip(extremes, extremes[1:])]))
 
     def _clean_signal(self) -> tuple[np.ndarray, np.ndarray, float] | None:
         """The combined breathing signal over the clean stretch: (times, values, noise σ)."""
-        if not self._times:
+        if not self._times.size:
             return None
-        times = np.fromiter(self._times, float)
+        times = self._times.last()
         start = self._last_motion_t + SETTLE_S
         first = int(np.searchsorted(times, start))
         if times[-1] - times[min(first, len(times) - 1)] < MIN_CLEAN_S or len(times) - first < 20:
             return None
         times = times[first:]
-        x = np.array(list(self._samples)[first:])
-        alive = np.logical_and.reduce(list(self._alive)[first:])
+        x = self._samples.last(len(times))
+        alive = self._alive.last(len(times)).all(axis=0)
         if alive.sum() < 2:
             return None
         x = x[:, alive]
@@ -334,52 +388,69 @@ class BreathingEstimator:
             return None
         return round(float(rate), 1)
 
-    def _check_hold(self, now, times, s, extremes, noise, known_swing: float | None = None) -> list[Event]:
-        """A held breath: flat well inside the typical breath for longer than a half-breath,
-        after at least MIN_BREATHS breaths seen in this clean stretch (or, with known_swing,
-        after one breath of about the size this person's breaths had before)."""
-        swings = [abs(b[1] - a[1]) for a, b in zip(extremes, extremes[1:])]
-        if known_swing is not None:
-            if not swings or max(swings) < KNOWN_SWING_SHARE * known_swing:
-                self._holding = False
-                return []
-            swing = known_swing
-        elif len(swings) < 2 * MIN_BREATHS - 1:
+    def _check_hold(self, now: float) -> list[Event]:
+        """A held breath: along the cell combination that last showed this person's breaths,
+        the ripple stops (the signal stays on a line, well inside their breath size) for
+        longer than their breaths ever pause, right after a breath of about their usual size.
+
+        Judged on the raw combination, not on the stretch detrended for the rate: a fit over a
+        short stretch that ends in a plateau bends toward it, and the plateau then seems to
+        move. Creep and drift are a gentle straight line over the few seconds judged here."""
+        pattern, period, swing = self._breath_pattern, self._period_s, self._breath_swing
+        if pattern is None or not self._times.size or swing < HOLD_MIN_SNR / math.sqrt(SMOOTH_SAMPLES):
             self._holding = False
             return []
-        else:
-            swing = float(np.median(swings))
-        if swing < MIN_SNR * noise:
+        inspired_s = max(HOLD_FLAT_MIN_S, HOLD_HALF_CYCLES * period)
+        expired_s = max(HOLD_EXPIRED_MIN_S, HOLD_EXPIRED_CYCLES * period)
+        times = self._times.last(int((expired_s + period + 1.0) * SAMPLE_HZ))
+        times = times[int(np.searchsorted(times, self._last_motion_t + SETTLE_S)):]
+        if len(times) < 2 * HOLD_SMOOTH_SAMPLES:
             self._holding = False
             return []
-        ext_t = np.array([e[0] for e in extremes])
-        period = self._period_s or 2.0 * float(np.median(np.diff(ext_t)))
-        band = HOLD_FLAT_SHARE * swing
-        # Flatness is judged on the signal smoothed over a second: noise must not break a hold.
-        s = _trailing_mean(s, HOLD_SMOOTH_SAMPLES)
-        # Walk back from now while the signal stays inside the band.
-        hi = lo = s[-1]
-        k = len(s) - 1
-        while k > 0:
-            hi, lo = max(hi, s[k - 1]), min(lo, s[k - 1])
-            if hi - lo > band:
-                break
-            k -= 1
-        flat_s = now - times[k]
-        needed = max(HOLD_FLAT_MIN_S, HOLD_HALF_CYCLES * period)
-        if known_swing is not None:
-            needed += KNOWN_EXTRA_S
-        if _at_expired_level(extremes, float(np.mean(s[k:]))):
-            # The end of a breath out often rests a few seconds: only a longer stop is a hold.
-            needed = max(HOLD_EXPIRED_MIN_S, HOLD_EXPIRED_CYCLES * period)
-        if flat_s < needed:
+        alive = self._alive.last(len(times)).all(axis=0)
+        y = _trailing_mean(self._samples.last(len(times)) @ np.where(alive, pattern, 0.0), HOLD_SMOOTH_SAMPLES)
+        band = max(HOLD_FLAT_SHARE * swing, HOLD_NOISE / math.sqrt(HOLD_SMOOTH_SAMPLES))
+        exhale = HOLD_EXHALE_SHARE * swing if self._inhale_known else math.inf
+        stop = _stopped(times, y, now - inspired_s, band, HOLD_DRIFT_SHARE * swing, exhale)
+        if stop is None:
             self._holding = False
             return []
         if self._holding:
+            return []  # cued already, still held
+        k, level = stop
+        # The breath that led into the stop: about this person's size, or the combination no
+        # longer shows their breathing (they moved) and flat means nothing.
+        before = y[int(np.searchsorted(times, times[k] - period)):k + 1]
+        if np.ptp(before) < KNOWN_SWING_SHARE * swing:
             return []
+        if not (self._inhale_known and level - before.min() >= INSPIRED_POSITION * np.ptp(before)):
+            # On the breathed-out side (or unknown) the end of a breath often rests a few
+            # seconds: only a longer stop is a held breath.
+            stop = _stopped(times, y, now - expired_s, band, HOLD_DRIFT_SHARE * swing, exhale)
+            if stop is None:
+                return []
+            k = stop[0]
         self._holding = True
         self.holds += 1
-        return [make_event(now, "breath_hold", duration_s=round(float(flat_s), 1))]
+        return [make_event(now, "breath_hold", duration_s=round(float(now - times[k]), 1))]
+
+
+def _stopped(times: np.ndarray, y: np.ndarray, since: float, band: float, max_drift: float,
+             max_fall: float):
+    """Has the signal stayed on one gentle line since `since`? (index of `since`, the line's
+    level there) or None. Its residual must stay within `band`, and the line move less than
+    `max_drift` (creep and drift, not a slow breath) and fall (breathing in upward) less than
+    `max_fall`."""
+    k = int(np.searchsorted(times, since))
+    if k == 0 or len(times) - k < HOLD_SMOOTH_SAMPLES:
+        return None  # the clean stretch is younger than the stop would be
+    t, v = times[k:] - times[k], y[k:]
+    slope = float(np.dot(t - t.mean(), v - v.mean()) / max(np.dot(t - t.mean(), t - t.mean()), 1e-9))
+    residual = v - v.mean() - slope * (t - t.mean())
+    moved = slope * float(t[-1])
+    if float(np.ptp(residual)) > band or abs(moved) > max_drift or -moved > max_fall:
+        return None
+    return k, float(v.mean() - slope * t.mean())
 
 
 def _inhale_sign(extremes: list[tuple[float, float]]) -> float | None:
@@ -393,22 +464,6 @@ def _inhale_sign(extremes: list[tuple[float, float]]) -> float | None:
     if abs(rise - fall) < INHALE_ASYMMETRY * max(rise, fall):
         return None
     return 1.0 if rise < fall else -1.0
-
-
-def _at_expired_level(extremes: list[tuple[float, float]], level: float) -> bool:
-    """Does `level` lie on the breathed-out side of this person's breaths? Breathing in is
-    quicker than breathing out, so the extremes reached by the quicker edges are the
-    breathed-in ones. Unknown (edges alike) counts as breathed out: the cautious side."""
-    sign = _inhale_sign(extremes)
-    if sign is None:
-        return True
-    peaks = float(np.median([e[1] for e in extremes if e[1] >= np.median([x[1] for x in extremes])]))
-    troughs = float(np.median([e[1] for e in extremes if e[1] < np.median([x[1] for x in extremes])] or [peaks]))
-    inspired, expired = (peaks, troughs) if sign > 0 else (troughs, peaks)
-    if inspired == expired:
-        return True
-    position = (level - expired) / (inspired - expired)
-    return position < INSPIRED_POSITION
 
 
 def _autocorrelation_period(s: np.ndarray) -> float | None:

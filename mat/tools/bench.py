@@ -187,6 +187,19 @@ def measure_breathing(directory, jobs: int | None = None, quick: bool = False) -
     return (scoring.summarise_breathing(rows) if rows else None), notes
 
 
+def measure_own_breathing(directory, jobs: int | None = None, quick: bool = False) -> tuple[dict | None, list[str]]:
+    """Breathing figures on our simulator's drawn breathing people (BREATHING_SUITE), written to
+    `directory` first."""
+    from hardware.emulation.scenarios import BREATHING_SUITE
+
+    suite = _spread(BREATHING_SUITE, QUICK_SCENARIOS) if quick else dict(BREATHING_SUITE)
+    try:
+        write_own_suite(suite, directory, jobs=max(1, jobs or os.cpu_count() or 1))
+    except Exception as error:  # noqa: BLE001 — the rest of the bench still runs
+        return None, [f"own breathing suite: could not write its recordings: {type(error).__name__}: {error}"]
+    return measure_breathing(directory, jobs)
+
+
 def _loop_latency(job: tuple[str, str, float]) -> tuple[list[float], str | None]:
     name, text, floor = job
     try:
@@ -255,6 +268,8 @@ def run_bench(quick: bool = False, with_load: bool = False, deployment_prioritie
         loops = latency_suite(quick)
         scores, latencies, trouble = run_suites(suites, floors, jobs, loop_latency=loops)
         notes += trouble
+        breathing_own, trouble = measure_own_breathing(Path(tmp) / "breathing", jobs, quick)
+        notes += trouble
 
     breathing, trouble = measure_breathing(BREATHING_RECORDINGS, jobs, quick)
     notes += trouble
@@ -290,6 +305,7 @@ def run_bench(quick: bool = False, with_load: bool = False, deployment_prioritie
         "exercise_min": pick("exercise_min"),
         "suites": figures,
         "breathing": breathing,
+        "breathing_own": breathing_own,
         "suite_sources": sources,
         "floors": [f"{floor:g}" for floor in floors],
         "bench_wall_s": round(time.monotonic() - started, 1),
@@ -383,13 +399,15 @@ def print_bench(as_json: bool = False, quick: bool = False, with_load: bool = Fa
                       + f"{row['sets']:>6}{row['liftoffs']:>7}{row['exercise_min']:>7}  {failed or '-'}\n")
     targets = ", ".join(f"{heading} {t[0]} {t[1]}" for _, heading, t in COLUMNS if t)
     out.write(f"targets: {targets} ('!' = not met)\n")
-    if result.get("breathing"):
-        b = result["breathing"]
-        out.write(f"\nbreathing ({b['recordings']} recordings in {BREATHING_RECORDINGS}): rate error in rests "
-                  f"median {b['rate_error_median_bpm']} / p90 {b['rate_error_p90_bpm']} breaths/min "
-                  f"({b['rate_estimates']} estimates), coverage {b['coverage']}, held breaths found "
-                  f"{b['hold_recall']} (rests {b['hold_recall_rest']}, sets {b['hold_recall_set']}), "
-                  f"delay median {b['hold_delay_median_s']} s, false cues {b['false_cues_per_10min']} / 10 min\n")
+    for key, where in (("breathing", f"recordings in {BREATHING_RECORDINGS}"),
+                       ("breathing_own", "drawn people of hardware.emulation.scenarios.BREATHING_SUITE")):
+        b = result.get(key)
+        if b:
+            out.write(f"\nbreathing ({b['recordings']} {where}): rate error in rests "
+                      f"median {b['rate_error_median_bpm']} / p90 {b['rate_error_p90_bpm']} breaths/min "
+                      f"({b['rate_estimates']} estimates), coverage {b['coverage']}, held breaths found "
+                      f"{b['hold_recall']} (rests {b['hold_recall_rest']}, sets {b['hold_recall_set']}), "
+                      f"delay median {b['hold_delay_median_s']} s, false cues {b['false_cues_per_10min']} / 10 min\n")
     for suite, source in result["suite_sources"].items():
         out.write(f"{suite}: {source}\n")
     for suite in missing:
