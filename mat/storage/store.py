@@ -97,7 +97,8 @@ MIGRATIONS: list[str] = [
     # v6: profiles. Each person has a name, a colour and their own settings (a JSON object, so
     # keys added later, such as a plan or a variant, need no migration), their sessions and the
     # body signatures the mat recognises them by. Everything stored so far becomes one profile
-    # ("Me") with the settings in force; the guest profile serves whoever the mat cannot tell.
+    # ("Me") with the settings in force; the guest profile serves whoever the mat cannot tell,
+    # starting with the same settings (so a single user's floor keeps guarding them).
     """
     CREATE TABLE profiles (
         id INTEGER PRIMARY KEY,
@@ -111,7 +112,7 @@ MIGRATIONS: list[str] = [
         SELECT 1, 'Me', '#0969da', 0, COALESCE(json_group_object(key, json(value)), '{}'),
                strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now') FROM settings;
     INSERT INTO profiles (id, name, colour, guest, settings, created_at)
-        VALUES (2, 'Guest', '#6e7781', 1, '{}', strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'));
+        SELECT 2, 'Guest', '#6e7781', 1, settings, created_at FROM profiles WHERE id = 1;
     DELETE FROM settings;
     INSERT INTO settings (key, value) VALUES ('current_profile', '1');
     ALTER TABLE sessions ADD COLUMN profile_id INTEGER REFERENCES profiles(id);
@@ -199,9 +200,17 @@ class Store:
         first = next((e["t"] for e in events if e["type"] == "present"), min(times) if times else 0.0)
         return summarize(events, first, max(times) if times else first)
 
-    def list_sessions(self) -> list[dict]:
-        return [self._with_summary(dict(row))
-                for row in self.db.execute("SELECT * FROM sessions ORDER BY started_at DESC, id DESC")]
+    def list_sessions(self, profile_id: int | None = None, since: str | None = None,
+                      until: str | None = None) -> list[dict]:
+        """Sessions newest first; only one profile's, and only those started in [since, until)
+        (ISO 8601 times) when given."""
+        where, args = [], []
+        for clause, value in (("profile_id = ?", profile_id), ("started_at >= ?", since), ("started_at < ?", until)):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        sql = "SELECT * FROM sessions" + (" WHERE " + " AND ".join(where) if where else "")
+        return [self._with_summary(dict(row)) for row in self.db.execute(sql + " ORDER BY started_at DESC, id DESC", args)]
 
     def get_session(self, session_id: int) -> dict | None:
         if not 1 <= session_id <= MAX_SESSION_ID:
