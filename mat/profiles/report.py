@@ -23,7 +23,7 @@ def period(start: str | None, end: str | None, today: date | None = None) -> tup
     today = today or date.today()
 
     def day(text: str | None, field: str, default: date) -> date:
-        if text is None or text == "":
+        if text is None:
             return default
         try:
             return date.fromisoformat(text)

@@ -104,37 +104,45 @@ def delete_profile(profile_id: int):
     return jsonify({"deleted": profile_id})
 
 
-@bp.post("/profiles/<id:profile_id>/choose")
-def choose_profile(profile_id: int):
-    """This person is on the mat (or lies down next): their settings apply and the session is
-    theirs. Open like calibrate: it is given lying on the mat."""
+def choose_on_mat(profile_id: int) -> bool | None:
+    """This person is on the mat (or lies down next): the store's current profile, and the
+    daemon told. None: no such profile; otherwise whether the running daemon took it."""
     store = get_store()
     if store.get_profile(profile_id) is None:
-        return json_error(404, f"no profile {profile_id}")
+        return None
     store.set_current_profile(profile_id)
-    applied = get_relay().client.send_command({"cmd": CHOOSE_PROFILE, "profile_id": profile_id}, timeout_s=1.0)
+    return get_relay().client.send_command({"cmd": CHOOSE_PROFILE, "profile_id": profile_id}, timeout_s=1.0)
+
+
+@bp.post("/profiles/<id:profile_id>/choose")
+def choose_profile(profile_id: int):
+    """Their settings apply and the session is theirs. Open like calibrate: it is given lying
+    on the mat."""
+    applied = choose_on_mat(profile_id)
+    if applied is None:
+        return json_error(404, f"no profile {profile_id}")
     return jsonify({"chosen": profile_id, "applied": applied})
+
+
+def report_for(profile_id: int) -> dict | None:
+    """The report over the period the request asks for (?from=YYYY-MM-DD&to=YYYY-MM-DD, default
+    the last 28 days); None without such a profile; PeriodError for a bad day."""
+    store = get_store()
+    found = store.get_profile(profile_id)
+    if found is None:
+        return None
+    first, last = period(request.args.get("from"), request.args.get("to"))
+    since, until = bounds(first, last)
+    return build_report(found, store.list_sessions(found["id"], since, until), first, last)
 
 
 @bp.get("/profiles/<id:profile_id>/report")
 def report(profile_id: int):
-    """?from=YYYY-MM-DD&to=YYYY-MM-DD (default: the last 28 days)."""
-    data, problem = profile_report(profile_id)
-    return problem or jsonify(data)
-
-
-def profile_report(profile_id: int):
-    """(the report of the period the request asks for, None) or (None, an error response)."""
-    store = get_store()
-    found = store.get_profile(profile_id)
-    if found is None:
-        return None, json_error(404, f"no profile {profile_id}")
     try:
-        first, last = period(request.args.get("from"), request.args.get("to"))
+        data = report_for(profile_id)
     except PeriodError as error:
-        return None, json_error(400, error.message, field=error.field)
-    since, until = bounds(first, last)
-    return build_report(found, store.list_sessions(found["id"], since, until), first, last), None
+        return json_error(400, error.message, field=error.field)
+    return jsonify(data) if data is not None else json_error(404, f"no profile {profile_id}")
 
 
 @bp.route("/profiles/<path:text>", methods=["GET", "PATCH", "DELETE", "POST"])

@@ -14,7 +14,7 @@ from web.live_relay import get_relay
 def profile_filter():
     """?profile=N: (N, None), or (None, None) without it, or (None, a 400) when N is no profile id."""
     text = request.args.get("profile")
-    if text is None or text == "":
+    if text is None:
         return None, None
     if not text.isdigit() or not 1 <= int(text) < 2**63:
         return None, json_error(400, f"must be a profile number, not {text[:20]!r}", field="profile")
