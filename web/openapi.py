@@ -106,7 +106,7 @@ def openapi_spec(max_live_clients: int) -> dict:
                               "properties": {"profile_id": {"type": "integer", "minimum": 1,
                                                             "maximum": MAX_SESSION_ID}}}}}},
                           "responses": {**_guarded_write(_json(_ref("Session"), "moved"), with_body=True),
-                                        "404": _error("no such session")}},
+                                        "404": _error("no such session, or no such profile")}},
             },
             "/api/profiles": {
                 "get": {"summary": "every profile: people first, the guest last", "tags": ["profiles"],

@@ -60,7 +60,7 @@ def move_session(session_id: int):
         return json_error(404, f"no session {session_id}")
     moved = store.move_session(session_id, profile_id)
     if moved is None:
-        return json_error(400, f"there is no profile {profile_id}", field="profile_id")
+        return json_error(404, f"no profile {profile_id}", field="profile_id")
     get_relay().send_command(SETTINGS_CHANGED)  # its body signature now counts for that person
     return jsonify(moved)
 
