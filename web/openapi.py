@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from mat.storage.pin import PIN_PATTERN
 from mat.pipeline.settings import FLOOR_CHOICES, TEMPO_MAX_S, TEMPO_MIN_S
-from mat.profiles import COLOUR_PATTERN, NAME_MAX
+from mat.profiles import COLOUR_PATTERN, NAME_MAX, NAME_PATTERN
 from mat.profiles.report import CSV_FIELDS
 from mat.storage.store import MAX_SESSION_ID
 
@@ -72,7 +72,7 @@ def openapi_spec(max_live_clients: int) -> dict:
         "sound": {"type": "boolean"},
     }
     profile_props = {
-        "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX, "pattern": r"\S"},
+        "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX, "pattern": NAME_PATTERN.pattern},
         "colour": {"type": "string", "pattern": f"^{COLOUR_PATTERN.pattern}$"},
         "settings": {"type": "object", "properties": settings_props, "additionalProperties": False},
     }
@@ -127,11 +127,12 @@ def openapi_spec(max_live_clients: int) -> dict:
                               **profile_body, "minProperties": 1}}}},
                           "responses": {**_guarded_write(_json(_ref("Profile"), "saved"), with_body=True),
                                         "404": NO_PROFILE}},
-                "delete": {"summary": "delete a profile and all its sessions (not the guest: 400)", "tags": ["profiles"],
+                "delete": {"summary": "delete a profile and all its sessions (not the guest: 409)", "tags": ["profiles"],
                            "responses": {**_guarded_write(_json(
                                {"type": "object", "required": ["deleted"], "additionalProperties": False,
                                 "properties": {"deleted": {"type": "integer"}}}, "deleted"), with_body=False),
-                               "400": _error("not a profile number, or the guest profile"), "404": NO_PROFILE}},
+                               "400": BAD_PROFILE_ID, "404": NO_PROFILE,
+                               "409": _error("the guest profile cannot be deleted")}},
             },
             "/api/profiles/{profile_id}/choose": {
                 "parameters": [PROFILE_ID],

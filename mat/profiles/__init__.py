@@ -11,6 +11,8 @@ NAME_MAX = 40
 #: Colours given to new profiles in turn (the page's palette); any #rrggbb may be chosen.
 COLOURS = ("#0969da", "#bf3989", "#1a7f37", "#bc4c00", "#8250df", "#0a7e8c", "#9a6700", "#cf222e")
 COLOUR_PATTERN = re.compile(r"#[0-9a-fA-F]{6}")
+#: Something to read, and no control characters.
+NAME_PATTERN = re.compile(r"^[^\x00-\x1f]*[^\x00-\x1f\s][^\x00-\x1f]*$")
 ALLOWED = {
     "name": f"1 to {NAME_MAX} characters, not only spaces",
     "colour": "a colour as #rrggbb (e.g. #0969da)",
@@ -31,8 +33,7 @@ def validate_profile(changes: dict) -> dict:
     clean = {}
     for key, value in changes.items():
         if key == "name":
-            if not isinstance(value, str) or not value.strip() or len(value.strip()) > NAME_MAX \
-                    or any(ord(ch) < 32 for ch in value):
+            if not isinstance(value, str) or not NAME_PATTERN.search(value) or len(value.strip()) > NAME_MAX:
                 raise ProfileError("name", f"must be {ALLOWED['name']}")
             clean["name"] = value.strip()
         elif key == "colour":

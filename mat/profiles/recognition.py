@@ -15,7 +15,7 @@ higher, lower or across. Together that moves the level by about LEVEL_SPREAD and
 share by about SHAPE_SPREAD (log units, ~1σ). A distance is measured in those units.
 
 The mat only suggests someone whose body is close in those units (MATCH_MAX) and clearly closer
-than anyone else's (RUNNER_UP_RATIO); otherwise it abstains and asks: a wrong guess would put
+than anyone else's (RUNNER_UP_RATIO, RUNNER_UP_MARGIN); otherwise it abstains and asks: a wrong guess would put
 another person's floor under this person's back.
 """
 from __future__ import annotations
@@ -34,9 +34,12 @@ SHAPE_SPREAD = 0.2
 #: Beyond this distance (in the spreads above) a body is nobody we know: the same person falls
 #: within it unless they lie far from their usual place.
 MATCH_MAX = 3.0
-#: The best match must be at most this share of the next person's distance: two family members
-#: of similar build are told apart only when the body clearly says which.
+#: The best match must be at most this share of the next person's distance, and farther from it
+#: by at least RUNNER_UP_MARGIN: one spread, what the same person's own distance wanders from
+#: day to day. Two family members of similar build are told apart only when the body clearly
+#: says which.
 RUNNER_UP_RATIO = 0.6
+RUNNER_UP_MARGIN = 1.0
 #: A comparison needs this many cells loaded in both signatures (dead or unloaded cells drop out).
 MIN_COMMON_CELLS = 8
 #: A profile is compared through its most recent signatures (bodies change over months).
@@ -111,6 +114,6 @@ def suggest(signature: dict, known: dict[int, list[dict]]) -> Suggestion:
     runner_up = ranked[1][0] if len(ranked) > 1 else math.inf
     if best > MATCH_MAX:
         return Suggestion(None, best, runner_up, "nobody_close")
-    if best > RUNNER_UP_RATIO * runner_up:
+    if best > RUNNER_UP_RATIO * runner_up or runner_up - best < RUNNER_UP_MARGIN:
         return Suggestion(None, best, runner_up, "too_close_to_call")
     return Suggestion(profile_id, best, runner_up, None)

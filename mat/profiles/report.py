@@ -18,8 +18,13 @@ class PeriodError(ValueError):
         self.message = message
 
 
+#: Days outside these hold no sessions; clamping to them keeps the period's times computable.
+EARLIEST, LATEST = date(1970, 1, 1), date(9998, 12, 30)
+
+
 def period(start: str | None, end: str | None, today: date | None = None) -> tuple[date, date]:
-    """The days [start, end] from 'YYYY-MM-DD' texts (default: the DEFAULT_DAYS up to today)."""
+    """The days [start, end] from 'YYYY-MM-DD' texts (default: the DEFAULT_DAYS up to today), in
+    either order."""
     today = today or date.today()
 
     def day(text: str | None, field: str, default: date) -> date:
@@ -30,11 +35,9 @@ def period(start: str | None, end: str | None, today: date | None = None) -> tup
         except (TypeError, ValueError):
             raise PeriodError(field, f"must be a day as YYYY-MM-DD, not {str(text)[:20]!r}") from None
 
-    last = day(end, "to", today)
-    first = day(start, "from", last - timedelta(days=DEFAULT_DAYS - 1))
-    if first > last:
-        raise PeriodError("from", "must not be after `to`")
-    return first, last
+    last = min(max(day(end, "to", today), EARLIEST), LATEST)
+    first = min(max(day(start, "from", max(last - timedelta(days=DEFAULT_DAYS - 1), EARLIEST)), EARLIEST), LATEST)
+    return min(first, last), max(first, last)
 
 
 def bounds(first: date, last: date) -> tuple[str, str]:

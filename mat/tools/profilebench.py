@@ -15,7 +15,6 @@ for them the only right answer is to abstain.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,5 +131,3 @@ def main(as_json: bool = False, quick: bool = False, seed: int = 15) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main("--json" in sys.argv, "--quick" in sys.argv))

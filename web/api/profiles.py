@@ -6,7 +6,7 @@ from flask import jsonify, request
 
 from mat.daemon.live_socket import CHOOSE_PROFILE, SETTINGS_CHANGED
 from mat.pipeline.settings import SettingsError
-from mat.profiles import ProfileError
+from mat.profiles import ProfileError, validate_profile
 from mat.profiles.report import PeriodError, bounds, build_report, period
 
 from web.api import bp
@@ -31,6 +31,10 @@ def _body(required: tuple[str, ...] = ()):
         return None, json_error(400, "is missing", field=missing[0])
     if "settings" in body and not isinstance(body["settings"], dict):
         return None, json_error(400, 'must be an object such as {"floor": 0.6}', field="settings")
+    try:  # null is no name or colour (the store takes None as "unchanged")
+        validate_profile({key: body[key] for key in ("name", "colour") if key in body})
+    except ProfileError as error:
+        return None, json_error(400, error.message, field=error.field)
     return body, None
 
 
@@ -96,8 +100,8 @@ def update_profile(profile_id: int):
 def delete_profile(profile_id: int):
     try:
         deleted = get_store().delete_profile(profile_id)
-    except ProfileError as error:
-        return json_error(400, error.message, field=error.field)
+    except ProfileError as error:  # the guest: it serves whoever the mat cannot tell
+        return json_error(409, error.message, field=error.field)
     if not deleted:
         return json_error(404, f"no profile {profile_id}")
     _changed()
@@ -145,7 +149,9 @@ def report(profile_id: int):
     return jsonify(data) if data is not None else json_error(404, f"no profile {profile_id}")
 
 
-@bp.route("/profiles/<path:text>", methods=["GET", "PATCH", "DELETE", "POST"])
+@bp.route("/profiles/<text>", methods=["GET", "PATCH", "DELETE"])
+@bp.post("/profiles/<text>/choose")
+@bp.get("/profiles/<text>/report")
 def not_a_profile_id(text: str):
     """Anything else after /api/profiles/ (the routes above take the numbers)."""
     return json_error(400, f"must be a profile number (a whole number from 1), not {text!r}", field="profile_id")

@@ -53,6 +53,8 @@ def move_session(session_id: int):
     if not isinstance(body, dict) or set(body) != {"profile_id"}:
         return json_error(400, 'send {"profile_id": <a profile number>}', field="profile_id")
     profile_id = body["profile_id"]
+    if isinstance(profile_id, float) and profile_id.is_integer():
+        profile_id = int(profile_id)  # 3.0 is a whole number in JSON
     if not isinstance(profile_id, int) or isinstance(profile_id, bool) or not 1 <= profile_id < 2**63:
         return json_error(400, "must be a profile number (a whole number from 1)", field="profile_id")
     store = get_store()
