@@ -114,12 +114,15 @@ def test_the_report_prints_on_at_most_two_a4_pages_with_its_charts(site, page, t
     page.locator("#reps-chart[data-drawn='1'] canvas").wait_for(timeout=5000)
     page.locator("#descent-chart[data-drawn='1'] canvas").wait_for(timeout=5000)
     totals = page.locator("#totals tr").nth(1).locator("td")
-    assert [totals.nth(i).inner_text().split()[0] for i in range(4)] == ["2", "30", "22", "8"]  # 14 + 16 reps
+    assert [totals.nth(i).inner_text().split()[0] for i in range(4)] == ["2", "30", "27", "3"]  # 14 + 16 reps, 12 + 15 perfect
     assert page.locator("table.report-sessions tbody tr").count() == 2
     screenshot(page, "report")
     page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi: the charts drawn at print width
     page.reload()
     page.locator("#descent-chart[data-drawn='1'] canvas").wait_for(timeout=5000)
+    page.emulate_media(media="print")
+    screenshot(page, "report-print")  # what the paper shows: no navigation or buttons
+    assert page.locator("nav").first.is_hidden() and page.locator("#print").is_hidden()
     pdf = page.pdf(format="A4", print_background=True)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / "report.pdf").write_bytes(pdf)
@@ -129,7 +132,7 @@ def test_the_report_prints_on_at_most_two_a4_pages_with_its_charts(site, page, t
     assert images >= 2, images  # both charts' canvases are in the printed page
     # The JSON and CSV exports hold the same sessions.
     data = page.request.get(site + f"/profiles/{ben}/report.json").json()
-    assert (data["totals"]["sessions"], data["totals"]["perfect_reps"]) == (2, 22)
+    assert (data["totals"]["sessions"], data["totals"]["perfect_reps"]) == (2, 27)
     csv = page.request.get(site + f"/profiles/{ben}/report.csv").text().splitlines()
     assert csv[0].startswith("session_id,started_at") and len(csv) == 3
     assert page.problems == []
