@@ -183,7 +183,7 @@ class MatLoop:
             if kind == "present":
                 self.people.session_started()
                 self._signature = None
-                self.apply_settings(self.people.settings)
+                self._serve_profile()
             elif kind == "calibrated" and self._signature is None and self.pipeline.calibration is not None:
                 self._signature = body_signature(self.pipeline.calibration)
                 if self.people.recognise(self._signature):

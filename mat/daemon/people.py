@@ -98,6 +98,7 @@ class People:
         """Keep the session's signature under its profile for the next match (never the guest's)."""
         if signature is not None and self.now.profile_id != self.guest_id:
             self.signatures.setdefault(self.now.profile_id, []).append(signature)
+        self.now.suggestion = None  # nobody is there to ask any more
 
     def live_state(self) -> dict:
         profile = self.profile(self.now.profile_id) or {}

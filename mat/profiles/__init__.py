@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from mat.pipeline.settings import SettingsError
+
 NAME_MAX = 40
 #: Colours given to new profiles in turn (the page's palette); any #rrggbb may be chosen.
 COLOURS = ("#0969da", "#bf3989", "#1a7f37", "#bc4c00", "#8250df", "#0a7e8c", "#9a6700", "#cf222e")
@@ -19,13 +21,9 @@ ALLOWED = {
 }
 
 
-class ProfileError(ValueError):
-    """A bad profile field: `field` names it, the message says what is allowed."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class ProfileError(SettingsError):
+    """A bad profile field: `field` names it, the message says what is allowed (the shape of a
+    bad setting, so one handler answers both)."""
 
 
 def validate_profile(changes: dict) -> dict:

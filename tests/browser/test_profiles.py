@@ -7,13 +7,10 @@ import re
 
 import pytest
 
-from emulated_daemon import start_emulated_daemon
 from mat.storage.pin import PinLock
 from mat.storage.store import Store
-from web import create_app
-from web_seed import waitress_in_thread
 
-from conftest import SCREENSHOTS, screenshot
+from conftest import SCREENSHOTS, real_mat_serving, screenshot
 
 #: Lies down after the page has had time to make two profiles, stays a while, gets up.
 ONE_SESSION = """
@@ -30,13 +27,8 @@ empty 60
 
 @pytest.fixture
 def real_mat(workdir):
-    daemon = start_emulated_daemon(workdir, ONE_SESSION)
-    app = create_app({"DATABASE": str(workdir / "flatback.db"), "LIVE_SOCKET": str(workdir / "mat.sock"),
-                      "SECRET_KEY": "test"})
-    with waitress_in_thread(app) as server:
-        yield f"http://127.0.0.1:{server.effective_port}", workdir / "flatback.db"
-    daemon.terminate()
-    daemon.wait(timeout=10)
+    with real_mat_serving(workdir, ONE_SESSION) as (base, _):
+        yield base, workdir / "flatback.db"
 
 
 def make_profile(page, base: str, name: str) -> int:

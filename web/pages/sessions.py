@@ -108,12 +108,17 @@ def session_json(session_id: int):
     return response
 
 
-@bp.post("/sessions/<id:session_id>/delete")
-def delete(session_id: int):
+def _pin_or_abort(not_done: str) -> None:
+    """The form's PIN rule: an error page saying what was not done ("Not deleted: wrong PIN.")."""
     try:
         require_pin(request.form.get("pin"))
     except PinError as error:
-        abort(status_for(error), f"Not deleted: {error.message}.")
+        abort(status_for(error), f"{not_done}: {error.message}.")
+
+
+@bp.post("/sessions/<id:session_id>/delete")
+def delete(session_id: int):
+    _pin_or_abort("Not deleted")
     if not get_store().delete_session(session_id):
         abort(404, f"There is no session {session_id}.")
     return redirect(url_for("sessions.history"))
@@ -122,10 +127,7 @@ def delete(session_id: int):
 @bp.post("/sessions/<id:session_id>/move")
 def move(session_id: int):
     """The session was someone else's: it (and its body signature) moves to their profile."""
-    try:
-        require_pin(request.form.get("pin"))
-    except PinError as error:
-        abort(status_for(error), f"Not moved: {error.message}.")
+    _pin_or_abort("Not moved")
     text = request.form.get("profile_id", "")
     if not text.isdigit() or get_store().move_session(session_id, int(text)) is None:
         abort(400 if _session_or_404(get_store(), session_id) else 404, "Not moved: choose one of the profiles.")

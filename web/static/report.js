@@ -28,18 +28,7 @@
   const descentBox = document.getElementById("descent-chart");
   const target = parseFloat(descentBox.dataset.target);
   const descents = sessions.map((s) => (typeof s.mean_descent_s === "number" ? s.mean_descent_s : null));
-  const targetLine = {
-    hooks: {
-      draw: [(u) => {
-        const ctx = u.ctx;
-        const y = u.valToPos(target, "y", true);
-        ctx.save();
-        ctx.strokeStyle = "#1a7f37"; ctx.setLineDash([6, 4]); ctx.lineWidth = 1.5 * devicePixelRatio;
-        ctx.beginPath(); ctx.moveTo(u.bbox.left, y); ctx.lineTo(u.bbox.left + u.bbox.width, y); ctx.stroke();
-        ctx.restore();
-      }],
-    },
-  };
+  const targetLine = FlatbackCharts.levelLine(target);
   const known = descents.filter((v) => v !== null);
   const descent = new uPlot({
     width: width(), height: 150, legend: { show: false }, plugins: [targetLine],
