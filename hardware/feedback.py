@@ -32,6 +32,8 @@ FAULT: Pattern = ((330.0, 0.25), (None, 0.1), (262.0, 0.35))
 #: The breath is held: a slow, soft swell up and down, like a breath in and out. Low notes
 #: (G4-B4-D5) no other sound uses, ten times slower than the chirps: an invitation, not an alarm.
 BREATHE: Pattern = ((392.0, 0.3), (494.0, 0.3), (587.0, 0.4), (None, 0.25), (494.0, 0.3), (392.0, 0.5))
+#: A profile chosen with the button: one short chirp per place in the list (profile n: n chirps).
+COUNT_CHIRP: Pattern = ((1568.0, 0.05), (None, 0.15))
 #: Lifted: one tone for as long as the back is up.
 LIFTED_HZ = 1047.0
 #: Warning beeps: like a parking sensor, the period shrinks as contact sinks toward the floor.
@@ -123,6 +125,10 @@ class Feedback:
 
     def breathe(self) -> None:
         self._play(BREATHE)
+
+    def chirps(self, count: int) -> None:
+        """`count` short chirps (the button's profile n)."""
+        self._play(COUNT_CHIRP * max(1, int(count)))
 
     def fault(self) -> None:
         self._play(FAULT)

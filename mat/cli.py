@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--load", action="store_true", help="also measure latency while browsers watch")
     bench.add_argument("--mqtt", action="store_true", help="only the MQTT figures, on a Mosquitto started here: "
                        "latency mat → hub, alert latency with the broker up/down/flapping, loss across a restart")
+    bench.add_argument("--profiles", action="store_true", help="only recognition: how often the mat suggests the "
+                       "right profile, a wrong one or none, on simulated families and strangers")
+    bench.add_argument("--seed", type=int, default=15, help="with --profiles: the families' seed")
     bench.add_argument("--equal-priority", action="store_true",
                        help="with --load: run the web server at the loop's priority, not below it as the "
                        "systemd units do (the worst case)")
@@ -96,6 +99,10 @@ def _dispatch(args) -> int:
     if args.command == "bench":
         from mat.tools.bench import print_bench
 
+        if args.profiles:
+            from mat.tools.profilebench import main as print_profile_bench
+
+            return print_profile_bench(as_json=args.json, quick=args.quick, seed=args.seed)
         if args.mqtt:
             from mat.tools.mqttbench import print_mqtt_bench
 

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from mat.daemon.live_socket import CALIBRATE, STOP_SESSION, LiveClient, LiveServer
+from mat.daemon.wiring import BUTTON_HOLD_S
 from mat.storage.store import Store
 from test_loop import ONE_ARCH, run_loop
 
@@ -64,7 +65,7 @@ def test_calibrate_recalibrates_the_person_lying_there(tmp_path, live, client):
     assert any(t > 9.0 for t in calibrated), calibrated
 
 
-def test_the_button_recalibrates_through_the_loops_own_thread(tmp_path):
+def test_holding_the_button_recalibrates_through_the_loops_own_thread(tmp_path):
     """The button's press arrives on gpiozero's thread; the loop handles it at its next frame,
     as it does the page's calibrate command (the pipeline is only touched from the loop)."""
     from contextlib import ExitStack
@@ -86,7 +87,8 @@ def test_the_button_recalibrates_through_the_loops_own_thread(tmp_path):
         while not any(e["type"] == "set_end" for e in loop.event_log):  # calibrated, one set done
             loop.step()
         pressed_t = clock.monotonic()
-        loop.feedback.button.pin.drive_low()  # pressed (the button pulls up)
+        loop.feedback.button.pin.drive_low()  # pressed (the button pulls up) and held
+        time.sleep(BUTTON_HOLD_S + 0.5)  # gpiozero times the hold on its own thread, in real time
         loop.feedback.button.pin.drive_high()
         while clock.monotonic() < pressed_t + 20.0:
             loop.step()

@@ -22,7 +22,7 @@ from web_seed import COLS, FRAME_HZ, ROWS, seed_session, wait_for_commands
 
 # -- pages -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/", "/history", "/settings"])
+@pytest.mark.parametrize("path", ["/", "/history", "/settings", "/profiles", "/profiles/1/report", "/history?profile=1"])
 def test_every_page_renders_with_only_external_scripts_and_a_strict_csp(client, path):
     response = client.get(path)
     assert response.status_code == 200
@@ -215,7 +215,7 @@ def test_a_settings_body_that_is_not_an_object_is_a_400(client, data):
 
 def test_the_settings_form_saves_and_redirects(client, store, daemon):
     response = client.post("/settings", data={"floor": "0.70", "tempo_s": "3.5"})
-    assert response.status_code == 302 and response.headers["Location"] == "/settings?saved=applied"
+    assert response.status_code == 302 and response.headers["Location"] == "/settings?profile=1&saved=applied"
     assert store.get_settings() == {"floor": 0.7, "tempo_s": 3.5, "sound": False}
     assert wait_for_commands(daemon) == [{"cmd": "settings_changed"}]
     html = client.get(response.headers["Location"]).get_data(as_text=True)

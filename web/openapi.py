@@ -9,6 +9,8 @@ from __future__ import annotations
 from mat.pipeline import breathing
 from mat.storage.pin import PIN_PATTERN
 from mat.pipeline.settings import FLOOR_CHOICES, TEMPO_MAX_S, TEMPO_MIN_S
+from mat.profiles import COLOUR_PATTERN, NAME_MAX, NAME_PATTERN
+from mat.profiles.report import CSV_FIELDS
 from mat.storage.store import MAX_SESSION_ID
 
 
@@ -55,10 +57,15 @@ def _command(summary: str) -> dict:
 
 SESSION_ID = {"name": "session_id", "in": "path", "required": True,
               "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SESSION_ID}}
+PROFILE_ID = {"name": "profile_id", "in": "path", "required": True,
+              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SESSION_ID}}
+BAD_PROFILE_ID = _error("the profile id is not a whole number from 1 (`field` is profile_id)")
+NO_PROFILE = _error("no such profile")
+DAY = {"type": "string", "format": "date"}
 
 
 def _live_state_schema() -> dict:
-    """The live stream's `state` message (mat.pipeline.Pipeline.live_state plus the daemon's
+    """The live stream's `state` message (mat.pipeline.live.live_state plus the daemon's
     own figures, mat.daemon.loop.MatLoop.live_state). Breathing from mat.pipeline.breathing."""
     trace_len = int(breathing.TRACE_S * breathing.SAMPLE_HZ / breathing.TRACE_STEP)
     number = {"type": "number"}
@@ -112,14 +119,25 @@ def openapi_spec(max_live_clients: int) -> dict:
                     "description": "descent target in seconds (kept to 0.1 s)"},
         "sound": {"type": "boolean"},
     }
+    profile_props = {
+        "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX, "pattern": NAME_PATTERN.pattern},
+        "colour": {"type": "string", "pattern": f"^{COLOUR_PATTERN.pattern}$"},
+        "settings": {"type": "object", "properties": settings_props, "additionalProperties": False},
+    }
+    profile_body = {"type": "object", "properties": profile_props, "additionalProperties": False}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Flatback mat", "version": "1",
                  "description": "The JSON API of the mat's local web page. Errors are {error, field?}. "
                                 "With a PIN set, changes need an unlock (POST /api/unlock) first."},
         "paths": {
-            "/api/sessions": {"get": {"summary": "every session, newest first", "tags": ["history"], "responses": {
-                "200": _json({"type": "array", "items": _ref("Session")}, "the sessions")}}},
+            "/api/sessions": {"get": {
+                "summary": "every session, newest first", "tags": ["history"],
+                "parameters": [{"name": "profile", "in": "query", "required": False,
+                                "description": "only this profile's sessions",
+                                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SESSION_ID}}],
+                "responses": {"200": _json({"type": "array", "items": _ref("Session")}, "the sessions"),
+                              "400": _error("`profile` is not a profile number")}}},
             "/api/sessions/{session_id}": {
                 "parameters": [SESSION_ID],
                 "get": {"summary": "one session with its reps, events and contact samples", "tags": ["history"],
@@ -130,6 +148,60 @@ def openapi_spec(max_live_clients: int) -> dict:
                                {"type": "object", "required": ["deleted"], "additionalProperties": False,
                                 "properties": {"deleted": {"type": "integer"}}}, "deleted"), with_body=False),
                                "400": BAD_ID, "404": _error("no such session")}},
+                "patch": {"summary": "move a session (and its body signature) to another profile", "tags": ["history"],
+                          "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                              "type": "object", "required": ["profile_id"], "additionalProperties": False,
+                              "properties": {"profile_id": {"type": "integer", "minimum": 1,
+                                                            "maximum": MAX_SESSION_ID}}}}}},
+                          "responses": {**_guarded_write(_json(_ref("Session"), "moved"), with_body=True),
+                                        "404": _error("no such session, or no such profile")}},
+            },
+            "/api/profiles": {
+                "get": {"summary": "every profile: people first, the guest last", "tags": ["profiles"],
+                        "responses": {"200": _json({"type": "array", "items": _ref("Profile")}, "the profiles")}},
+                "post": {"summary": "a new profile", "tags": ["profiles"],
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             **profile_body, "required": ["name"]}}}},
+                         "responses": {**_guarded_write(_json(_ref("Profile"), "made"), with_body=True),
+                                       "201": _json(_ref("Profile"), "made")}},
+            },
+            "/api/profiles/{profile_id}": {
+                "parameters": [PROFILE_ID],
+                "get": {"summary": "one profile", "tags": ["profiles"],
+                        "responses": {"200": _json(_ref("Profile"), "the profile"), "400": BAD_PROFILE_ID,
+                                      "404": NO_PROFILE}},
+                "patch": {"summary": "rename, recolour or change settings: all of it or nothing", "tags": ["profiles"],
+                          "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                              **profile_body, "minProperties": 1}}}},
+                          "responses": {**_guarded_write(_json(_ref("Profile"), "saved"), with_body=True),
+                                        "404": NO_PROFILE}},
+                "delete": {"summary": "delete a profile and all its sessions (not the guest: 409)", "tags": ["profiles"],
+                           "responses": {**_guarded_write(_json(
+                               {"type": "object", "required": ["deleted"], "additionalProperties": False,
+                                "properties": {"deleted": {"type": "integer"}}}, "deleted"), with_body=False),
+                               "400": BAD_PROFILE_ID, "404": NO_PROFILE,
+                               "409": _error("the guest profile cannot be deleted")}},
+            },
+            "/api/profiles/{profile_id}/choose": {
+                "parameters": [PROFILE_ID],
+                "post": {"summary": "this person is on the mat (or lies down next): their settings apply",
+                         "tags": ["profiles", "commands"], "responses": {
+                             "200": _json({"type": "object", "required": ["chosen", "applied"],
+                                           "additionalProperties": False, "properties": {
+                                               "chosen": {"type": "integer"},
+                                               "applied": {"type": "boolean",
+                                                           "description": "the running daemon took it"}}}, "chosen"),
+                             "400": BAD_PROFILE_ID, "403": CROSS_SITE, "404": NO_PROFILE}},
+            },
+            "/api/profiles/{profile_id}/report": {
+                "parameters": [PROFILE_ID,
+                               {"name": "from", "in": "query", "required": False, "schema": DAY,
+                                "description": "first day (default: 27 days before `to`)"},
+                               {"name": "to", "in": "query", "required": False, "schema": DAY,
+                                "description": "last day (default: today)"}],
+                "get": {"summary": "the report for the physiotherapist over a period", "tags": ["profiles"],
+                        "responses": {"200": _json(_ref("Report"), "the report"),
+                                      "400": _error("a bad profile number or day"), "404": NO_PROFILE}},
             },
             "/api/settings": {
                 "get": {"summary": "the user's settings", "tags": ["settings"],
@@ -181,6 +253,22 @@ def openapi_spec(max_live_clients: int) -> dict:
             "Error": {"type": "object", "required": ["error"], "additionalProperties": False, "properties": {
                 "error": {"type": "string", "minLength": 1}, "field": {"type": "string"}}},
             "Settings": {"type": "object", "required": ["floor", "tempo_s", "sound"], "properties": settings_props},
+            "Profile": {"type": "object", "required": ["id", "name", "colour", "guest", "settings", "sessions", "current"],
+                        "properties": {
+                            "id": {"type": "integer", "minimum": 1}, **profile_props,
+                            "settings": _ref("Settings"),
+                            "guest": {"type": "boolean", "description": "serves whoever the mat cannot tell"},
+                            "sessions": {"type": "integer", "minimum": 0},
+                            "current": {"type": "boolean", "description": "the mat serves this profile now"},
+                            "created_at": {"type": "string", "format": "date-time"}}},
+            "Report": {"type": "object", "required": ["profile", "period", "totals", "floor_finder", "sessions"],
+                       "properties": {
+                           "profile": {"type": "object"},
+                           "period": {"type": "object", "required": ["from", "to"],
+                                      "properties": {"from": DAY, "to": DAY}},
+                           "totals": {"type": "object", "required": ["sessions", "reps", "perfect_reps", "liftoffs"]},
+                           "floor_finder": {"type": "array"},
+                           "sessions": {"type": "array", "items": {"type": "object", "required": list(CSV_FIELDS)}}}},
             "Pin": {"type": "object", "required": ["pin"], "additionalProperties": False, "properties": {
                 "pin": {"type": "string", "pattern": f"^{PIN_PATTERN.pattern}$"}}},
             "PinStatus": {"type": "object", "required": ["set", "unlocked", "unlocked_for_s"],
@@ -198,6 +286,7 @@ def openapi_spec(max_live_clients: int) -> dict:
                 "floor": _nullable("number"), "tempo_s": _nullable("number"),
                 "rows": _nullable("integer"), "cols": _nullable("integer"),
                 "material": _nullable("string"), "gain": _nullable("number"),
+                "profile_id": _nullable("integer", description="whose session it is"),
                 "balance": _nullable("number", description="left/right: − left, + right"),
                 "breath_holds": _nullable("integer", minimum=0,
                                           description="held breaths cued; null: not measured (stored before)"),

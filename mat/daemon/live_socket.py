@@ -22,7 +22,10 @@ log = logging.getLogger(__name__)
 
 #: What the web server may ask of the daemon: {"cmd": NAME} lines on the socket.
 CALIBRATE, START_SESSION, STOP_SESSION, SETTINGS_CHANGED = "calibrate", "start_session", "stop_session", "settings_changed"
-COMMANDS = (CALIBRATE, START_SESSION, STOP_SESSION, SETTINGS_CHANGED)
+#: {"cmd": "choose_profile", "profile_id": N}: this person is on the mat (or lies down next);
+#: "next_profile": the button's step to the next profile.
+CHOOSE_PROFILE, NEXT_PROFILE = "choose_profile", "next_profile"
+COMMANDS = (CALIBRATE, START_SESSION, STOP_SESSION, SETTINGS_CHANGED, CHOOSE_PROFILE, NEXT_PROFILE)
 MAX_EVENTS_QUEUED = 1000
 MAX_COMMAND_BYTES = 4096
 

@@ -17,9 +17,12 @@ import numpy as np
 
 from mat.daemon.alerts import AlertSounds
 from mat.pipeline.events import Event
-from mat.daemon.live_socket import CALIBRATE, SETTINGS_CHANGED, START_SESSION, STOP_SESSION
+from mat.daemon.live_socket import (CALIBRATE, CHOOSE_PROFILE, NEXT_PROFILE, SETTINGS_CHANGED, START_SESSION,
+                                    STOP_SESSION)
+from mat.daemon.people import People
 from mat.pipeline import Pipeline
 from mat.pipeline.live import live_state
+from mat.profiles.recognition import body_signature
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,9 @@ class MatLoop:
         self.mqtt = mqtt
         self.figures = LoopFigures()
         self.session_id: int | None = None
+        # who is on the mat (with a store; without one, as in replay, everyone is one user)
+        self.people = People(store) if store is not None else None
+        self._signature: dict | None = None  # the body signature of the session's first calibration
         self.event_log: list[Event] = []  # kept for tests and the benchmark; bounded below
         self._t0: float | None = None
         self._pre_roll: deque = deque()
@@ -100,9 +106,9 @@ class MatLoop:
         self._local_commands: deque[dict] = deque()  # from the button's thread (deque: thread-safe)
         self.keep_events = 10_000
 
-    def command(self, name: str) -> None:
+    def command(self, name: str, **fields) -> None:
         """A command from this process (the button), handled at the next frame like the page's."""
-        self._local_commands.append({"cmd": name})
+        self._local_commands.append({"cmd": name, **fields})
 
     def apply_settings(self, settings: dict) -> None:
         """Settings from the store (the page) take effect at the next frame."""
@@ -152,6 +158,8 @@ class MatLoop:
         """Every event leaves the daemon here, whatever produced it (a frame, a command, the
         end): the sound first (an alert waits for nothing), then the recording, the store,
         the live socket, MQTT (a put on its queue, never a network call) and the log."""
+        if self.people is not None:
+            self._follow_people(events)
         self.alerts.respond(self.clock.monotonic(), events, self.pipeline.zone, self.pipeline.present)
         if self.recorder is not None and counts is not None:
             self.recorder.write(t, counts)
@@ -167,6 +175,41 @@ class MatLoop:
             self.event_log.extend(events)
             del self.event_log[: -self.keep_events]
 
+    # -- who is on the mat --------------------------------------------------------------------
+    def _follow_people(self, events: list[Event]) -> None:
+        """A session starts under the guest (or the person chosen beforehand); its first
+        calibration is matched against everyone's body (mat/daemon/people.py)."""
+        for event in events:
+            kind = event["type"]
+            if kind == "present":
+                self.people.session_started()
+                self._signature = None
+                self._serve_profile()
+            elif kind == "calibrated" and self._signature is None and self.pipeline.calibration is not None:
+                self._signature = body_signature(self.pipeline.calibration)
+                if self.people.recognise(self._signature):
+                    self._serve_profile()
+            elif kind == "session_end":
+                self.people.session_ended(self._signature)
+
+    def _serve_profile(self) -> None:
+        """The profile in self.people now applies: its settings, the session it owns, the
+        store's current profile (what the page shows and edits)."""
+        self.apply_settings(self.people.settings)
+        profile_id = self.people.now.profile_id
+        if self.writer is not None:
+            self.writer.set_current_profile(profile_id)
+            if self.session_id is not None:
+                self.writer.assign_session(self.session_id, profile_id, self.pipeline.floor, self.pipeline.tempo_s)
+
+    def _choose_profile(self, profile_id, announce: int | None = None) -> None:
+        if self.people is None or not isinstance(profile_id, int) or isinstance(profile_id, bool):
+            return
+        if self.people.choose(profile_id, session_running=self.pipeline.present):
+            self._serve_profile()
+            if announce is not None:
+                self.alerts.feedback.chirps(announce)
+
     # -- storage ----------------------------------------------------------------------------
     def _store(self, t: float, counts, events: list[Event]) -> None:
         if self.writer is None:
@@ -181,6 +224,8 @@ class MatLoop:
                 self.writer.add_event(self.session_id, event)
                 if event["type"] == "rep":
                     self.writer.add_rep(self.session_id, event)
+                elif event["type"] == "calibrated" and self._signature is not None and self.people is not None:
+                    self.writer.add_signature(self.session_id, self._signature)
             if self.pipeline.contact is not None and self.figures.frames % 10 == 0:
                 self.writer.add_sample(self.session_id, t, self.pipeline.contact)
             for event in events:
@@ -194,7 +239,8 @@ class MatLoop:
 
     def _open_session(self, event: Event) -> None:
         meta = {"floor": self.pipeline.floor, "tempo_s": self.pipeline.tempo_s, "rows": self.pipeline.rows,
-                "cols": self.pipeline.cols, "material": self.pipeline.material, "gain": self.pipeline.gain}
+                "cols": self.pipeline.cols, "material": self.pipeline.material, "gain": self.pipeline.gain,
+                "profile_id": None if self.people is None else self.people.now.profile_id}
         self.session_id = self.writer.open_session(meta)
         for t, counts in self._pre_roll:
             self.writer.add_frame(self.session_id, t, counts)
@@ -211,6 +257,7 @@ class MatLoop:
             sound=bool(getattr(self.feedback, "sound_enabled", True)),
             totals={"liftoffs": self.figures.liftoffs, "reps": self.figures.reps, "sessions": self.figures.sessions},
             mqtt=None if self.mqtt is None else self.mqtt.figures(),
+            profile=None if self.people is None else self.people.live_state(),
         )
         return state
 
@@ -242,8 +289,14 @@ class MatLoop:
                 self._emit(self.pipeline.t, self.pipeline.end_session())
             elif name == START_SESSION:
                 self.pipeline.start_session()
-            elif name == SETTINGS_CHANGED and self.store is not None:
-                self.apply_settings(self.store.get_settings())
+            elif name == SETTINGS_CHANGED and self.people is not None:
+                self.people.reload()  # profiles made, renamed, deleted, their settings changed
+                self.apply_settings(self.people.settings)
+            elif name == CHOOSE_PROFILE:
+                self._choose_profile(command.get("profile_id"))
+            elif name == NEXT_PROFILE and self.people is not None:
+                profile_id, position = self.people.next_profile()
+                self._choose_profile(profile_id, announce=position)
 
     def _feed_watchdog(self) -> None:
         if self.notify is None:

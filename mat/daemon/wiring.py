@@ -14,7 +14,7 @@ import threading
 from contextlib import ExitStack
 from pathlib import Path
 
-from mat.daemon.live_socket import CALIBRATE
+from mat.daemon.live_socket import CALIBRATE, NEXT_PROFILE
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +92,31 @@ def build_loop(config, parts: ExitStack, *, emulated: bool, scenario: str | None
     loop = MatLoop(grid, pipeline, feedback, clock, store=store, store_writer=writer,
                    live=live, recorder=recorder, notify=notify, mqtt=mqtt)
     if getattr(feedback, "button", None) is not None:
-        # gpiozero calls this on its own thread: the loop takes it as a command, on its thread.
-        feedback.button.when_pressed = lambda: loop.command(CALIBRATE)
+        wire_button(feedback.button, loop)
     return loop
+
+
+#: Holding the button this long recalibrates; a shorter press steps to the next profile (s).
+BUTTON_HOLD_S = 2.0
+
+
+def wire_button(button, loop) -> None:
+    """A press steps to the next profile (n short chirps for profile n); a hold of BUTTON_HOLD_S
+    recalibrates. gpiozero calls these on its own thread: the loop takes them as commands."""
+    held = {"now": False}
+    button.hold_time = BUTTON_HOLD_S
+
+    def on_held():
+        held["now"] = True
+        loop.command(CALIBRATE)
+
+    def on_released():
+        if not held["now"]:
+            loop.command(NEXT_PROFILE)
+        held["now"] = False
+
+    button.when_held = on_held
+    button.when_released = on_released
 
 
 def _emulated_person(scenario: str | None, start_s: float = 0.0):

@@ -16,6 +16,7 @@ import numpy as np
 from hardware.materials import material as material_named
 from hardware.materials import rail_counts
 
+from mat.pipeline.calibration import Calibration
 from mat.pipeline.conditioning import CellConditioner, ConditionedFrame
 from mat.pipeline.events import Event, make_event
 from mat.pipeline.liftoff import Zone
@@ -56,6 +57,11 @@ class Pipeline:
     @property
     def zone(self) -> Zone | None:
         return self.session.zone if self.session else None
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """This stay's calibration, once taken."""
+        return self.session.calibration if self.session else None
 
     # -- commands -------------------------------------------------------------------------
     def set_floor(self, floor: float) -> None:

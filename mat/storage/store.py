@@ -1,4 +1,5 @@
-"""The SQLite store: sessions, reps, events, raw frames, contact samples and user settings.
+"""The SQLite store: profiles (each person's settings), sessions, reps, events, raw frames,
+contact samples and body signatures.
 
 One file on disk in WAL mode, so the web server reads history while the daemon writes. The
 daemon never writes from its loop: `StoreWriter` takes rows through a queue and commits them
@@ -22,6 +23,7 @@ import numpy as np
 
 from mat.pipeline.session import summarize
 from mat.pipeline.settings import DEFAULTS, validate_settings
+from mat.profiles import COLOURS, ProfileError, validate_profile
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,35 @@ MIGRATIONS: list[str] = [
         session_id INTEGER NOT NULL,
         payload TEXT NOT NULL,
         created_at TEXT NOT NULL
+    );
+    """,
+    # v6: profiles. Each person has a name, a colour and their own settings (a JSON object, so
+    # keys added later, such as a plan or a variant, need no migration), their sessions and the
+    # body signatures the mat recognises them by. Everything stored so far becomes one profile
+    # ("Me") with the settings in force; the guest profile serves whoever the mat cannot tell,
+    # starting with the same settings (so a single user's floor keeps guarding them).
+    """
+    CREATE TABLE profiles (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        colour TEXT NOT NULL,
+        guest INTEGER NOT NULL DEFAULT 0,
+        settings TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+    );
+    INSERT INTO profiles (id, name, colour, guest, settings, created_at)
+        SELECT 1, 'Me', '#0969da', 0, COALESCE(json_group_object(key, json(value)), '{}'),
+               strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now') FROM settings;
+    INSERT INTO profiles (id, name, colour, guest, settings, created_at)
+        SELECT 2, 'Guest', '#6e7781', 1, settings, created_at FROM profiles WHERE id = 1;
+    DELETE FROM settings;
+    INSERT INTO settings (key, value) VALUES ('current_profile', '1');
+    ALTER TABLE sessions ADD COLUMN profile_id INTEGER REFERENCES profiles(id);
+    UPDATE sessions SET profile_id = 1;
+    CREATE INDEX sessions_by_profile ON sessions(profile_id, started_at);
+    CREATE TABLE body_signatures (
+        session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+        signature TEXT NOT NULL
     );
     """,
 ]
@@ -169,9 +200,17 @@ class Store:
         first = next((e["t"] for e in events if e["type"] == "present"), min(times) if times else 0.0)
         return summarize(events, first, max(times) if times else first)
 
-    def list_sessions(self) -> list[dict]:
-        return [self._with_summary(dict(row))
-                for row in self.db.execute("SELECT * FROM sessions ORDER BY started_at DESC, id DESC")]
+    def list_sessions(self, profile_id: int | None = None, since: str | None = None,
+                      until: str | None = None) -> list[dict]:
+        """Sessions newest first; only one profile's, and only those started in [since, until)
+        (ISO 8601 times) when given."""
+        where, args = [], []
+        for clause, value in (("profile_id = ?", profile_id), ("started_at >= ?", since), ("started_at < ?", until)):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        sql = "SELECT * FROM sessions" + (" WHERE " + " AND ".join(where) if where else "")
+        return [self._with_summary(dict(row)) for row in self.db.execute(sql + " ORDER BY started_at DESC, id DESC", args)]
 
     def get_session(self, session_id: int) -> dict | None:
         if not 1 <= session_id <= MAX_SESSION_ID:
@@ -220,29 +259,113 @@ class Store:
         return {"session": session, "reps": self.session_reps(session_id),
                 "events": self.session_events(session_id), "contact": {"t": t, "values": contact}}
 
-    # -- settings --------------------------------------------------------------------------
-    def get_settings(self) -> dict:
-        settings = dict(DEFAULTS)
-        for key, value in self.db.execute("SELECT key, value FROM settings"):
-            if key in settings:
-                settings[key] = json.loads(value)
-        return settings
+    # -- profiles and their settings ---------------------------------------------------------
+    def list_profiles(self) -> list[dict]:
+        """Every profile, people first (in the order they were made), the guest last; each with
+        its settings (defaults filled in) and its number of sessions."""
+        rows = self.db.execute(
+            "SELECT p.*, (SELECT COUNT(*) FROM sessions s WHERE s.profile_id = p.id) AS sessions"
+            " FROM profiles p ORDER BY p.guest, p.id").fetchall()
+        return [_profile(row) for row in rows]
+
+    def get_profile(self, profile_id: int) -> dict | None:
+        if not 1 <= profile_id <= MAX_SESSION_ID:
+            return None
+        row = self.db.execute(
+            "SELECT p.*, (SELECT COUNT(*) FROM sessions s WHERE s.profile_id = p.id) AS sessions"
+            " FROM profiles p WHERE p.id=?", (profile_id,)).fetchone()
+        return _profile(row) if row else None
+
+    @property
+    def guest_profile_id(self) -> int:
+        return self.db.execute("SELECT id FROM profiles WHERE guest=1 ORDER BY id LIMIT 1").fetchone()[0]
+
+    def current_profile_id(self) -> int:
+        """Who the mat serves now (the last chosen or recognised); the guest if that one is gone."""
+        row = self.db.execute("SELECT p.id FROM settings s JOIN profiles p ON p.id = CAST(s.value AS INTEGER)"
+                              " WHERE s.key='current_profile'").fetchone()
+        return row[0] if row else self.guest_profile_id
+
+    def set_current_profile(self, profile_id: int) -> None:
+        _set_current_profile(self.db, profile_id)
+
+    def create_profile(self, name, colour=None, settings: dict | None = None) -> dict:
+        """A new person; ProfileError or SettingsError (nothing made) on bad input."""
+        clean = validate_profile({"name": name, **({"colour": colour} if colour is not None else {})})
+        values = validate_settings(settings or {})
+        with self.transaction() as db:
+            count = db.execute("SELECT COUNT(*) FROM profiles WHERE guest=0").fetchone()[0]
+            cursor = db.execute("INSERT INTO profiles (name, colour, settings, created_at) VALUES (?,?,?,?)",
+                                (clean["name"], clean.get("colour") or _colour_for(count), json.dumps(values), now_iso()))
+        return self.get_profile(cursor.lastrowid)
+
+    def update_profile(self, profile_id: int, name=None, colour=None, settings: dict | None = None) -> dict | None:
+        """Rename, recolour or change some settings of a profile, all or nothing; None if there is
+        no such profile."""
+        profile = self.get_profile(profile_id)
+        if profile is None:
+            return None
+        changes = {k: v for k, v in (("name", name), ("colour", colour)) if v is not None}
+        clean = validate_profile(changes)
+        with self.transaction() as db:
+            stored = json.loads(db.execute("SELECT settings FROM profiles WHERE id=?", (profile_id,)).fetchone()[0])
+            values = dict(stored, **validate_settings(settings or {}))
+            for key, value in clean.items():
+                db.execute(f"UPDATE profiles SET {key}=? WHERE id=?", (value, profile_id))  # key: name or colour
+            db.execute("UPDATE profiles SET settings=? WHERE id=?", (json.dumps(values), profile_id))
+        return self.get_profile(profile_id)
+
+    def delete_profile(self, profile_id: int) -> bool:
+        """Delete a person and every session of theirs; the guest cannot be deleted (ProfileError).
+        The mat then serves the guest if it served them."""
+        profile = self.get_profile(profile_id)
+        if profile is None:
+            return False
+        if profile["guest"]:
+            raise ProfileError("profile_id", "the guest profile cannot be deleted")
+        with self.transaction() as db:
+            db.execute("DELETE FROM sessions WHERE profile_id=?", (profile_id,))
+            db.execute("DELETE FROM profiles WHERE id=?", (profile_id,))
+        return True
+
+    def move_session(self, session_id: int, profile_id: int) -> dict | None:
+        """A session (with its body signature) belongs to another person now; None if either is
+        missing."""
+        if self.get_profile(profile_id) is None or self.get_session(session_id) is None:
+            return None
+        self.db.execute("UPDATE sessions SET profile_id=? WHERE id=?", (profile_id, session_id))
+        return self.get_session(session_id)
+
+    def body_signatures(self) -> dict[int, list[dict]]:
+        """The stored body signatures by profile (the guest's are left out: many people)."""
+        found: dict[int, list[dict]] = {}
+        for profile_id, text in self.db.execute(
+                "SELECT s.profile_id, b.signature FROM body_signatures b JOIN sessions s ON s.id = b.session_id"
+                " JOIN profiles p ON p.id = s.profile_id WHERE p.guest=0 ORDER BY s.started_at"):
+            found.setdefault(profile_id, []).append(json.loads(text))
+        return found
+
+    def get_settings(self, profile_id: int | None = None) -> dict:
+        """A profile's settings (the current profile's by default), defaults filled in."""
+        profile = self.get_profile(self.current_profile_id() if profile_id is None else profile_id)
+        return dict(profile["settings"]) if profile else dict(DEFAULTS)
 
     def seed_settings(self, starting: dict) -> dict:
-        """Store `starting` values (the config file's [detection]) for settings never stored yet:
-        they apply on the first start; after that the page owns the settings."""
+        """Store `starting` values (the config file's [detection]) for settings a profile never
+        stored: they apply on the first start; after that the page owns the settings."""
         clean = validate_settings(starting)
-        self.db.executemany("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)",
-                            [(key, json.dumps(value)) for key, value in clean.items()])
+        with self.transaction() as db:
+            for profile_id, text in db.execute("SELECT id, settings FROM profiles").fetchall():
+                db.execute("UPDATE profiles SET settings=? WHERE id=?",
+                           (json.dumps(dict(clean, **json.loads(text))), profile_id))
         return self.get_settings()
 
-    def update_settings(self, **changes) -> dict:
-        clean = validate_settings(changes)
-        with self.transaction() as db:
-            for key, value in clean.items():
-                db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                           (key, json.dumps(value)))
-        return self.get_settings()
+    def update_settings(self, profile_id: int | None = None, **changes) -> dict:
+        """Change some settings of a profile (the current one by default), all or nothing."""
+        profile_id = self.current_profile_id() if profile_id is None else profile_id
+        if self.update_profile(profile_id, settings=changes) is None:
+            raise ProfileError("profile_id", f"there is no profile {profile_id}")
+        return self.get_settings(profile_id)
 
     # -- the PIN (mat/pin.py decides; this only keeps it) ------------------------------------
     def get_pin(self) -> dict | None:
@@ -292,14 +415,36 @@ def transaction(db: sqlite3.Connection):
     db.execute("COMMIT")
 
 
+def _set_current_profile(db: sqlite3.Connection, profile_id: int) -> None:
+    db.execute("INSERT INTO settings (key, value) VALUES ('current_profile', ?)"
+               " ON CONFLICT(key) DO UPDATE SET value=excluded.value", (str(int(profile_id)),))
+
+
+def _profile(row: sqlite3.Row) -> dict:
+    profile = dict(row)
+    stored = json.loads(profile.pop("settings"))
+    # Only known keys count as settings; others (from a later version) are kept, not shown.
+    profile["settings"] = {key: stored.get(key, default) for key, default in DEFAULTS.items()}
+    profile["guest"] = bool(profile["guest"])
+    return profile
+
+
+def _colour_for(index: int) -> str:
+    return COLOURS[index % len(COLOURS)]
+
+
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
 
 def _open_session(db: sqlite3.Connection, session_id: int, meta: dict, started_at: str) -> None:
-    db.execute("INSERT INTO sessions (id, started_at, floor, tempo_s, rows, cols, material, gain) VALUES (?,?,?,?,?,?,?,?)",
+    profile_id = meta.get("profile_id")
+    if profile_id is None or db.execute("SELECT 1 FROM profiles WHERE id=?", (profile_id,)).fetchone() is None:
+        profile_id = db.execute("SELECT id FROM profiles WHERE guest=1 ORDER BY id LIMIT 1").fetchone()[0]
+    db.execute("INSERT INTO sessions (id, started_at, floor, tempo_s, rows, cols, material, gain, profile_id)"
+               " VALUES (?,?,?,?,?,?,?,?,?)",
                (session_id, started_at, meta.get("floor"), meta.get("tempo_s"), meta.get("rows"), meta.get("cols"),
-                meta.get("material"), meta.get("gain")))
+                meta.get("material"), meta.get("gain"), profile_id))
 
 
 def _close_session(db: sqlite3.Connection, session_id: int, summary: dict, status: str, ended_at: str) -> None:
@@ -375,6 +520,18 @@ class StoreWriter:
     def close_session(self, session_id: int, summary: dict) -> None:
         self._queue.put(("close", session_id, summary, now_iso()))
 
+    def add_signature(self, session_id: int, signature: dict) -> None:
+        """The body signature of the person in this session (mat/profiles/recognition.py)."""
+        self._queue.put(("signature", session_id, signature))
+
+    def assign_session(self, session_id: int, profile_id: int, floor: float | None = None,
+                       tempo_s: float | None = None) -> None:
+        """The session belongs to this profile (recognised or chosen), now with its floor and tempo."""
+        self._queue.put(("assign", session_id, profile_id, floor, tempo_s))
+
+    def set_current_profile(self, profile_id: int) -> None:
+        self._queue.put(("current", 0, profile_id))
+
     def flush(self, timeout_s: float = 10.0) -> None:
         """Block until everything queued so far is committed."""
         done = threading.Event()
@@ -446,6 +603,16 @@ class StoreWriter:
                 elif kind == "sample":
                     db.execute("INSERT INTO samples (session_id, t, contact) VALUES (?,?,?)",
                                (session_id, item[2], round(float(item[3]), 4)))
+                elif kind == "signature":
+                    db.execute("INSERT OR REPLACE INTO body_signatures (session_id, signature) VALUES (?,?)",
+                               (session_id, json.dumps(item[2])))
+                elif kind == "assign":
+                    # a profile deleted meanwhile: the session stays where it is
+                    db.execute("UPDATE sessions SET profile_id=?, floor=COALESCE(?, floor), tempo_s=COALESCE(?, tempo_s)"
+                               " WHERE id=? AND EXISTS (SELECT 1 FROM profiles WHERE id=?)",
+                               (item[2], item[3], item[4], session_id, item[2]))
+                elif kind == "current":
+                    _set_current_profile(db, item[2])
                 elif kind == "close":
                     self._insert_frames(db, frames)
                     frames = {}

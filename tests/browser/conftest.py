@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -181,6 +182,23 @@ def page(chromium_browser):
     page.problems = problems
     yield page
     context.close()
+
+
+@contextmanager
+def real_mat_serving(workdir: Path, scenario: str):
+    """`mat run --emulated` playing `scenario` in its own process, and the app on waitress reading
+    its socket and database: yields (base URL, app). Nothing is faked between cells and page."""
+    from emulated_daemon import start_emulated_daemon
+
+    daemon = start_emulated_daemon(workdir, scenario)
+    app = create_app({"DATABASE": str(workdir / "flatback.db"), "LIVE_SOCKET": str(workdir / "mat.sock"),
+                      "SECRET_KEY": "test"})
+    try:
+        with waitress_in_thread(app) as server:
+            yield f"http://127.0.0.1:{server.effective_port}", app
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
 
 
 def screenshot(page, name: str) -> Path:

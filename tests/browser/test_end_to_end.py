@@ -4,9 +4,7 @@ import time
 
 import pytest
 
-from emulated_daemon import start_emulated_daemon
-from web import create_app
-from web_seed import waitress_in_thread
+from conftest import real_mat_serving
 
 ARCHING = """
 person mass_kg=72 seed=91
@@ -22,13 +20,8 @@ rest 30
 @pytest.fixture
 def real_mat(workdir):
     """`mat run --emulated` playing ARCHING, and the app on waitress reading its socket."""
-    daemon = start_emulated_daemon(workdir, ARCHING)
-    app = create_app({"DATABASE": str(workdir / "flatback.db"), "LIVE_SOCKET": str(workdir / "mat.sock"),
-                      "SECRET_KEY": "test"})
-    with waitress_in_thread(app) as server:
-        yield f"http://127.0.0.1:{server.effective_port}", app
-    daemon.terminate()
-    daemon.wait(timeout=10)
+    with real_mat_serving(workdir, ARCHING) as served:
+        yield served
 
 
 def test_the_live_page_follows_the_simulated_person_arching_and_the_floor_slider_reaches_the_daemon(real_mat, page):

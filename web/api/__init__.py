@@ -10,4 +10,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from web.api import mat, sessions, settings  # noqa: E402,F401 (they add their routes to bp)
+from web.api import mat, profiles, sessions, settings  # noqa: E402,F401 (they add their routes to bp)

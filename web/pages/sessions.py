@@ -10,8 +10,12 @@ from hardware.materials import MATERIALS
 from mat.storage.pin import PinError
 from mat.storage.recording import RecordingWriter
 
+from mat.daemon.live_socket import SETTINGS_CHANGED
+
+from web.api.sessions import profile_filter
 from web.db import get_store
 from web.guards import require_pin, status_for
+from web.live_relay import get_relay
 
 bp = Blueprint("sessions", __name__)
 
@@ -45,10 +49,17 @@ class Progression:
 
 @bp.get("/history")
 def history():
+    """Every session, or one person's (?profile=N): the list, the chart, the progression."""
     store = get_store()
-    sessions = store.list_sessions()
+    profile_id, problem = profile_filter()
+    if problem is not None:
+        abort(400, problem.get_json()["error"])
+    if profile_id is not None and store.get_profile(profile_id) is None:
+        abort(404, f"There is no profile {profile_id}.")
+    sessions = store.list_sessions(profile_id)
+    profiles = {p["id"]: p for p in store.list_profiles()}
     return render_template("history.html", sessions=sessions, progression=Progression(store, sessions),
-                           page="history")
+                           profiles=profiles, profile_id=profile_id, page="history")
 
 
 @bp.get("/sessions/<id:session_id>")
@@ -56,7 +67,7 @@ def session(session_id: int):
     store = get_store()
     data = _session_or_404(store, session_id)
     reps = store.session_reps(session_id)
-    return render_template("session.html", s=data, reps=reps, page="history")
+    return render_template("session.html", s=data, reps=reps, profiles=store.list_profiles(), page="history")
 
 
 @bp.get("/sessions/<id:session_id>.csv")
@@ -97,15 +108,31 @@ def session_json(session_id: int):
     return response
 
 
-@bp.post("/sessions/<id:session_id>/delete")
-def delete(session_id: int):
+def _pin_or_abort(not_done: str) -> None:
+    """The form's PIN rule: an error page saying what was not done ("Not deleted: wrong PIN.")."""
     try:
         require_pin(request.form.get("pin"))
     except PinError as error:
-        abort(status_for(error), f"Not deleted: {error.message}.")
+        abort(status_for(error), f"{not_done}: {error.message}.")
+
+
+@bp.post("/sessions/<id:session_id>/delete")
+def delete(session_id: int):
+    _pin_or_abort("Not deleted")
     if not get_store().delete_session(session_id):
         abort(404, f"There is no session {session_id}.")
     return redirect(url_for("sessions.history"))
+
+
+@bp.post("/sessions/<id:session_id>/move")
+def move(session_id: int):
+    """The session was someone else's: it (and its body signature) moves to their profile."""
+    _pin_or_abort("Not moved")
+    text = request.form.get("profile_id", "")
+    if not text.isdigit() or get_store().move_session(session_id, int(text)) is None:
+        abort(400 if _session_or_404(get_store(), session_id) else 404, "Not moved: choose one of the profiles.")
+    get_relay().send_command(SETTINGS_CHANGED)  # the body signature now counts for them
+    return redirect(url_for("sessions.session", session_id=session_id))
 
 
 def _session_or_404(store, session_id: int) -> dict:

@@ -1,15 +1,17 @@
-"""The settings page: the floor (with a live preview), the descent target, sound, the PIN.
+"""The settings page: one person's floor (with a live preview), descent target and sound (each
+profile has its own; ?profile=N, by default whoever the mat serves now), and the PIN.
 
 Saved all-or-nothing in the store; the daemon is told at once ({"cmd": "settings_changed"})
 and applies it within a second.
 """
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
 from mat.storage.pin import PinError, validate_pin
 from mat.daemon.live_socket import SETTINGS_CHANGED
 from mat.pipeline.settings import SettingsError
+from mat.profiles import ProfileError
 
 from web.db import get_store
 from web.guards import pin_lock, require_pin, set_pin, status_for
@@ -25,22 +27,37 @@ def index():
 
 @bp.post("/settings")
 def save():
+    profile_id = _profile_id()
     try:
         require_pin(request.form.get("pin"))
-        get_store().update_settings(floor=_number("floor"), tempo_s=_number("tempo_s"),
+        get_store().update_settings(profile_id, floor=_number("floor"), tempo_s=_number("tempo_s"),
                                     sound=request.form.get("sound") == "on")
     except PinError as problem:
         return render_settings(error=problem, status=status_for(problem))
-    except SettingsError as problem:
+    except (SettingsError, ProfileError) as problem:
         return render_settings(error=problem, status=400)
     applied = get_relay().send_command(SETTINGS_CHANGED)
-    return redirect(url_for("settings.index", saved="applied" if applied else "stored"))
+    return redirect(url_for("settings.index", profile=profile_id, saved="applied" if applied else "stored"))
+
+
+def _profile_id() -> int:
+    """Whose settings: ?profile=N or the form's profile_id; by default whoever the mat serves."""
+    store = get_store()
+    text = request.values.get("profile") or request.values.get("profile_id")
+    if text is None:
+        return store.current_profile_id()
+    if not text.isdigit() or store.get_profile(int(text)) is None:
+        abort(404, f"There is no profile {text[:20]!r}.")
+    return int(text)
 
 
 def render_settings(error=None, pin_error=None, status: int = 200):
     """The page, with what went wrong (a settings or PIN form) and the status to answer with."""
     saved = request.args.get("saved") if request.method == "GET" else None
-    return render_template("settings.html", settings=get_store().get_settings(), error=error, pin_error=pin_error,
+    store = get_store()
+    profile_id = _profile_id()
+    return render_template("settings.html", settings=store.get_settings(profile_id), profile=store.get_profile(profile_id),
+                           profiles=store.list_profiles(), error=error, pin_error=pin_error,
                            saved=saved, page="settings"), status
 
 

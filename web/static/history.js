@@ -8,18 +8,7 @@
   const x = sessions.map((s) => Date.parse(s.started_at) / 1000);
   const perfect = sessions.map((s) => s.perfect_reps || 0);
   const reps = sessions.map((s) => s.reps || 0);
-  const goalLine = {
-    hooks: {
-      draw: [(u) => {
-        const ctx = u.ctx;
-        const y = u.valToPos(goal, "y", true);
-        ctx.save();
-        ctx.strokeStyle = "#1a7f37"; ctx.setLineDash([6, 4]); ctx.lineWidth = 1.5 * devicePixelRatio;
-        ctx.beginPath(); ctx.moveTo(u.bbox.left, y); ctx.lineTo(u.bbox.left + u.bbox.width, y); ctx.stroke();
-        ctx.restore();
-      }],
-    },
-  };
+  const goalLine = FlatbackCharts.levelLine(goal);
   const top = Math.max(goal + 3, ...reps, ...perfect);
   const DAY = 86400;
   // One session (or all on one day) gives the time axis no span: uPlot then pads it by years

@@ -112,8 +112,50 @@
     box.hidden = false;
   }
 
+  // Who is on the mat: a suggestion ("Anna?" with change), a choice ("Anna"), or the question
+  // when the mat is unsure (the guest's floor applies until someone is chosen).
+  let pickOpen = false;
+  function showWho(profile, mat) {
+    const box = $("who");
+    if (!profile) { box.hidden = true; return; }
+    box.hidden = false;
+    box.style.setProperty("--person", profile.colour);
+    box.dataset.asking = String(profile.asking);
+    box.dataset.profile = profile.id;
+    const empty = mat === "empty";
+    $("who-name").textContent = profile.asking ? "Who is on the mat?"
+      : profile.suggested ? `${profile.name}?` : profile.name;
+    $("change").textContent = profile.suggested ? "— change" : "change";
+    $("change").hidden = profile.asking;
+    $("who-note").textContent = profile.asking ? `The guest's floor applies until you choose.`
+      : empty ? "next on the mat" : "";
+    const pick = $("who-pick");
+    pick.hidden = !(profile.asking || pickOpen);
+    const ids = profile.profiles.map((p) => `${p.id}:${p.name}:${p.colour}`).join("|");
+    if (pick.dataset.ids !== ids) {
+      pick.dataset.ids = ids;
+      pick.replaceChildren(...profile.profiles.map((p) => {
+        const button = Object.assign(document.createElement("button"), { type: "button", textContent: p.name });
+        button.style.setProperty("--c", p.colour);
+        button.dataset.profile = p.id;
+        button.addEventListener("click", async () => {
+          const response = await fetch(`/api/profiles/${p.id}/choose`, { method: "POST" });
+          pickOpen = false;
+          $("action-result").textContent = response.ok ? `${p.name}: your settings apply.` : "Could not choose.";
+        });
+        return button;
+      }));
+    }
+  }
+  $("change").addEventListener("click", (e) => {
+    e.preventDefault();
+    pickOpen = !pickOpen;
+    $("who-pick").hidden = !pickOpen;
+  });
+
   function onState(state) {
     daemonUp = true;
+    showWho(state.profile, state.state);
     showState(state.state);
     Flatback.gauge($("gauge"), state.contact, state.floor, state.warning_floor);
     $("contact-value").textContent = Flatback.percent(state.contact);

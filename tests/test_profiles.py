@@ -1,0 +1,191 @@
+"""Profiles: the store's upgrade in place, each person's settings and sessions, and the daemon
+recognising who lies down (simulated people of different builds on one mat), applying their
+floor only when it is sure, and the button stepping through the profiles with n chirps."""
+import json
+import sqlite3
+
+import numpy as np
+import pytest
+
+from hardware.clock import VirtualClock
+from hardware.emulation.person import Scenario, SimulatedPerson
+from hardware.feedback import COUNT_CHIRP, Feedback
+from hardware.grid_adc import Frame
+from mat.daemon.live_socket import CHOOSE_PROFILE, NEXT_PROFILE
+from mat.daemon.loop import MatLoop
+from mat.pipeline.pipeline import Pipeline
+from mat.profiles import ProfileError
+from mat.profiles.recognition import body_signature, distance, suggest
+from mat.storage.store import MIGRATIONS, Store, StoreWriter
+
+MAT = "mat material=velostat seed=4242"
+
+
+def lying_down(mass_kg: float, dx: float = 0.0, dy: float = 0.0, seed: int = 1, start: str = "relax 4") -> str:
+    return (f"{MAT}\nperson mass_kg={mass_kg} size={(mass_kg / 75) ** (1 / 3):.3f} offset_x_cm={dx} offset_y_cm={dy} "
+            f"relaxed_level=0.75 seed={seed}\nempty 2\nlie_down 1.5\n{start}\nrelax 4\nget_up 1.2\nempty 6\n")
+
+
+class RecordedGrid:
+    """A grid that plays a simulated person's frames at 100 Hz on a virtual clock (the register-
+    level emulation is tested elsewhere; here only who lies down matters)."""
+
+    def __init__(self, text: str, clock: VirtualClock) -> None:
+        person = SimulatedPerson(Scenario.parse(text))
+        self.clock = clock
+        self.t0 = clock.monotonic()
+        self.times = np.arange(0.0, person.duration_s, 0.01)
+        self.frames = person.frames(self.times)
+        self.i = 0
+
+    @property
+    def done(self) -> bool:
+        return self.i >= len(self.times)
+
+    def read_frame(self) -> Frame:
+        self.clock.advance(0.01)
+        frame = Frame(t=self.t0 + self.times[self.i], counts=self.frames[self.i])
+        self.i += 1
+        return frame
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(tmp_path / "flatback.db")
+    yield store
+    store.close()
+
+
+def run_session(store, text: str, before=None) -> MatLoop:
+    """One person lying down and getting up, through the loop with the store; `before(loop)` runs
+    first (a choice made while the mat is empty)."""
+    clock = VirtualClock()
+    grid = RecordedGrid(text, clock)
+    writer = StoreWriter(store, commit_interval_s=0.1)
+    settings = store.get_settings()
+    loop = MatLoop(grid, Pipeline(floor=settings["floor"]), Feedback(clock=clock, threaded=False), clock,
+                   store=store, store_writer=writer)
+    if before:
+        before(loop)
+    floors = []
+    while not grid.done:
+        loop.step()
+        floors.append((loop.pipeline.state, loop.pipeline.floor, loop.people.now.profile_id))
+    loop.close()
+    writer.close()
+    loop.feedback.close()
+    loop.floors = floors
+    return loop
+
+
+def test_an_older_database_upgrades_in_place_into_one_profile_with_its_sessions_and_settings(tmp_path):
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    for number, script in enumerate(MIGRATIONS[:5], 1):
+        db.executescript(script)
+        db.execute(f"PRAGMA user_version = {number}")
+    db.execute("INSERT INTO sessions (id, started_at, status, reps) VALUES (7, '2026-01-01T10:00:00+00:00', 'closed', 12)")
+    db.execute("INSERT INTO settings (key, value) VALUES ('floor', '0.65'), ('sound', 'false')")
+    db.commit()
+    db.close()
+    store = Store(path)
+    me, guest = store.list_profiles()
+    assert (me["name"], me["guest"], me["sessions"]) == ("Me", False, 1)
+    assert me["settings"] == {"floor": 0.65, "tempo_s": 3.0, "sound": False}
+    assert guest["guest"] and guest["settings"] == me["settings"]  # a single user stays guarded by their floor
+    assert store.get_session(7)["profile_id"] == me["id"] and store.current_profile_id() == me["id"]
+    assert store.get_settings() == me["settings"]
+    store.close()
+
+
+def test_each_person_keeps_their_own_settings_and_deleting_one_removes_only_their_sessions(store):
+    anna = store.create_profile("  Anna ", "#BF3989", {"floor": 0.6})
+    ben = store.create_profile("Ben")
+    assert (anna["name"], anna["colour"], anna["settings"]["floor"]) == ("Anna", "#bf3989", 0.6)
+    store.update_settings(ben["id"], floor=0.8, sound=False)
+    assert store.get_settings(anna["id"])["floor"] == 0.6 and store.get_settings(ben["id"])["floor"] == 0.8
+    for bad in ({"name": ""}, {"name": "x" * 41}, {"colour": "red"}):
+        with pytest.raises(ProfileError):
+            store.update_profile(anna["id"], **bad)
+    assert store.get_profile(anna["id"])["name"] == "Anna"
+    writer = StoreWriter(store)
+    ids = {who: writer.open_session({"rows": 4, "cols": 4, "profile_id": who}) for who in (anna["id"], ben["id"])}
+    writer.add_signature(ids[anna["id"]], {"version": 1, "load": [[1.0] * 4] * 4, "pressed": False})
+    writer.close()
+    assert [s["id"] for s in store.list_sessions(anna["id"])] == [ids[anna["id"]]]
+    assert store.delete_profile(anna["id"])
+    assert store.get_session(ids[anna["id"]]) is None and store.get_session(ids[ben["id"]]) is not None
+    assert store.db.execute("SELECT COUNT(*) FROM body_signatures").fetchone()[0] == 0
+    with pytest.raises(ProfileError):
+        store.delete_profile(store.guest_profile_id)
+
+
+def test_a_signature_is_nearer_the_same_body_on_another_day_than_a_much_heavier_one():
+    def first_calibration(text):
+        person = SimulatedPerson(Scenario.parse(text))
+        times = np.arange(0.0, person.duration_s, 0.01)
+        pipeline = Pipeline()
+        for t, counts in zip(times, person.frames(times)):
+            if any(e["type"] == "calibrated" for e in pipeline.process(t, counts)):
+                return body_signature(pipeline.calibration)
+
+    anna_monday, anna_friday = first_calibration(lying_down(55, seed=1)), first_calibration(lying_down(55, 0.8, -0.6, seed=2))
+    ben = first_calibration(lying_down(95, 0.5, 0.5, seed=3))
+    assert distance(anna_monday, anna_friday) < 1.5 < 3.0 < distance(anna_monday, ben)
+    assert suggest(anna_friday, {1: [anna_monday], 2: [ben]}).profile_id == 1
+    # Nobody known, or two bodies the signature cannot tell apart: no guess.
+    assert suggest(anna_friday, {}).reason == "nobody_known"
+    assert suggest(anna_friday, {1: [anna_monday], 2: [anna_monday]}).reason == "too_close_to_call"
+    assert suggest(ben, {1: [anna_monday, anna_friday]}).reason == "nobody_close"
+
+
+def test_the_mat_applies_a_recognised_persons_floor_and_keeps_the_guests_when_unsure(store):
+    anna = store.create_profile("Anna", settings={"floor": 0.7})
+    ben = store.create_profile("Ben", settings={"floor": 0.35})
+    store.update_settings(store.guest_profile_id, floor=0.5)
+    # Each lies down once, chosen on the page while the mat is empty: their bodies are learnt.
+    for who, text in ((anna, lying_down(55, seed=1)), (ben, lying_down(95, 0.5, 0.5, seed=3))):
+        loop = run_session(store, text, before=lambda loop, who=who: loop.command(CHOOSE_PROFILE, profile_id=who["id"]))
+        assert {f for s, f, p in loop.floors if s == "resting"} == {who["settings"]["floor"]}
+    assert sorted(store.body_signatures()) == [anna["id"], ben["id"]]
+
+    # Anna on another day, nobody chosen: the guest's floor until calibration, then hers.
+    loop = run_session(store, lying_down(55, 0.8, -0.6, seed=2))
+    (session,) = store.list_sessions(anna["id"])[:1]
+    assert session["profile_id"] == anna["id"] and session["floor"] == 0.7
+    resting = [(f, p) for s, f, p in loop.floors if s == "resting"]
+    assert resting and set(resting) == {(0.7, anna["id"])}
+    waiting = [(f, p) for s, f, p in loop.floors if s == "waiting"]
+    assert waiting and set(waiting) == {(0.5, store.guest_profile_id)}
+    assert store.current_profile_id() == anna["id"]
+
+    # A stranger of another build: no guess, the guest's floor throughout, the page asks.
+    loop = run_session(store, lying_down(75, -1.0, 1.5, seed=9))
+    state = loop.people.live_state()
+    assert {f for s, f, p in loop.floors if s in ("waiting", "resting")} == {0.5}
+    assert state["id"] == store.guest_profile_id and state["asking"] and state["match"]["profile_id"] is None
+    assert store.list_sessions()[0]["profile_id"] == store.guest_profile_id
+
+
+def test_the_button_steps_through_the_profiles_with_one_chirp_per_place(store):
+    store.create_profile("Anna", settings={"floor": 0.7})
+    store.create_profile("Ben", settings={"floor": 0.35})
+    clock = VirtualClock()
+    grid = RecordedGrid(lying_down(55), clock)
+    feedback = Feedback(clock=clock, threaded=False)
+    writer = StoreWriter(store)
+    loop = MatLoop(grid, Pipeline(), feedback, clock, store=store, store_writer=writer)
+    names = []
+    for presses in range(1, 5):
+        loop.command(NEXT_PROFILE)
+        start = clock.monotonic()
+        for _ in range(150):  # 1.5 s: the chirps play out
+            loop.step()
+        chirps = [t for t, f in feedback.tone_log if f == COUNT_CHIRP[0][0] and t >= start]
+        names.append((loop.people.profile(loop.people.now.profile_id)["name"], len(chirps), loop.pipeline.floor))
+    writer.close()
+    feedback.close()
+    # "Me" serves at first (the profile of an upgraded database); the guest comes last.
+    assert names == [("Anna", 2, 0.7), ("Ben", 3, 0.35), ("Guest", 4, 0.5), ("Me", 1, 0.5)]
+    assert store.current_profile_id() == store.list_profiles()[0]["id"]
+    assert json.loads(store.db.execute("SELECT value FROM settings WHERE key='current_profile'").fetchone()[0]) == 1
