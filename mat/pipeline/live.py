@@ -21,7 +21,7 @@ def live_state(pipeline: Pipeline) -> dict:
     return {
         "type": "state",
         "t": round(pipeline.t, 3),
-        "state": session.state if session else "empty",
+        "state": pipeline.state,
         "contact": None if pipeline.contact is None else round(pipeline.contact, 3),
         "floor": pipeline.floor,
         "warning_floor": round(warning_floor(pipeline.floor), 3),

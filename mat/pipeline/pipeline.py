@@ -50,6 +50,11 @@ class Pipeline:
         return self.presence.present
 
     @property
+    def state(self) -> str:
+        """"empty", or the stay's state: "waiting", "calibrating", "lifted", "exercising", "resting"."""
+        return self.session.state if self.session else "empty"
+
+    @property
     def contact(self) -> float | None:
         """Lumbar contact now (None while nobody is calibrated or the footprint is all dead)."""
         return self.session.contact if self.session else None
