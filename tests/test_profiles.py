@@ -71,6 +71,8 @@ def run_session(store, text: str, before=None) -> MatLoop:
     while not grid.done:
         loop.step()
         floors.append((loop.pipeline.state, loop.pipeline.floor, loop.people.now.profile_id))
+        if loop.pipeline.present:
+            loop.who_while_lying = loop.people.live_state()  # what the page shows
     loop.close()
     writer.close()
     loop.feedback.close()
@@ -161,7 +163,8 @@ def test_the_mat_applies_a_recognised_persons_floor_and_keeps_the_guests_when_un
 
     # A stranger of another build: no guess, the guest's floor throughout, the page asks.
     loop = run_session(store, lying_down(75, -1.0, 1.5, seed=9))
-    state = loop.people.live_state()
+    state = loop.who_while_lying
+    assert not loop.people.live_state()["asking"]  # once they got up, nobody is asked
     assert {f for s, f, p in loop.floors if s in ("waiting", "resting")} == {0.5}
     assert state["id"] == store.guest_profile_id and state["asking"] and state["match"]["profile_id"] is None
     assert store.list_sessions()[0]["profile_id"] == store.guest_profile_id
