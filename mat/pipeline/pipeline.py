@@ -16,12 +16,13 @@ import numpy as np
 from hardware.materials import material as material_named
 from hardware.materials import rail_counts
 
+from mat.pipeline.coach import Plan
 from mat.pipeline.conditioning import CellConditioner, ConditionedFrame
 from mat.pipeline.events import Event, make_event
 from mat.pipeline.liftoff import Zone
 from mat.pipeline.presence import Change, Presence
 from mat.pipeline.session import Session
-from mat.pipeline.settings import floor_choice, tempo_choice
+from mat.pipeline.settings import floor_choice, stop_depth_choice, tempo_choice, validate_settings
 
 
 class Pipeline:
@@ -30,15 +31,20 @@ class Pipeline:
 
     rows, cols: grid size. material: "velostat" or "fsr". gain: ADS1115 gain (sets the rail).
     floor: the lift-off threshold on lumbar contact (fraction). tempo_s: target descent (s).
+    plan: sets × perfect reps and rest (the default plan: 3 × 10, 60 s). stop_depth: the
+    floor finder's stop-here depth (None: learnt from each session's lift-offs).
     """
 
     def __init__(self, rows: int = 4, cols: int = 4, material: str = "velostat", gain: float = 1,
-                 floor: float = 0.5, tempo_s: float = 3.0) -> None:
+                 floor: float = 0.5, tempo_s: float = 3.0, plan: Plan | None = None,
+                 stop_depth: float | None = None) -> None:
         self.rows, self.cols = rows, cols
         self.material, self.gain = material, gain
         self.conditioner = CellConditioner(rows, cols, material_named(material), rail_counts(gain))
         self.floor = floor_choice(floor)
         self.tempo_s = tempo_choice(tempo_s)
+        self.plan = plan or Plan()
+        self.stop_depth = stop_depth_choice(stop_depth)
         self.presence = Presence()
         self.session: Session | None = None  # while someone is on the mat
         self.last_frame: ConditionedFrame | None = None
@@ -67,6 +73,17 @@ class Pipeline:
         self.tempo_s = tempo_choice(tempo_s)
         if self.session:
             self.session.set_tempo(self.tempo_s)
+
+    def set_plan(self, sets: int, reps: int, rest_s: float) -> None:
+        clean = validate_settings({"plan_sets": sets, "plan_reps": reps, "rest_s": rest_s})
+        self.plan = Plan(clean["plan_sets"], clean["plan_reps"], clean["rest_s"])
+        if self.session:
+            self.session.set_plan(self.plan)
+
+    def set_stop_depth(self, stop_depth: float | None) -> None:
+        self.stop_depth = stop_depth_choice(stop_depth)
+        if self.session:
+            self.session.set_stop_depth(self.stop_depth)
 
     def recalibrate(self) -> None:
         """The calibrate command: the next steady pressed hold becomes the new baseline; the
@@ -110,7 +127,7 @@ class Pipeline:
             return []
         kind, since = change
         if kind is Change.ARRIVED:
-            self.session = Session(since, self.rows, self.cols, self.floor, self.tempo_s)
+            self.session = Session(since, self.rows, self.cols, self.floor, self.tempo_s, self.plan, self.stop_depth)
             return [make_event(since, "present")]
         return self._end_session(frame.t, absent_t=since)
 

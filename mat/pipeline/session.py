@@ -19,6 +19,7 @@ import numpy as np
 
 from mat.pipeline.breathing import BreathingEstimator
 from mat.pipeline.calibration import Calibration, Calibrator
+from mat.pipeline.coach import Coach, Plan
 from mat.pipeline.conditioning import ConditionedFrame
 from mat.pipeline.contact import LumbarContact
 from mat.pipeline.events import Event, count_liftoffs, make_event
@@ -86,7 +87,8 @@ class Session:
     """One person's stay on the mat: calibration, contact, lift-offs, reps, breathing and the
     running tally. Created when someone arrives, `end`ed when they leave or are stopped."""
 
-    def __init__(self, t: float, rows: int, cols: int, floor: float, tempo_s: float) -> None:
+    def __init__(self, t: float, rows: int, cols: int, floor: float, tempo_s: float,
+                 plan: Plan | None = None, stop_depth: float | None = None) -> None:
         self.start_t = t
         self._rows, self._cols = rows, cols
         self.tempo_s = tempo_s
@@ -99,6 +101,7 @@ class Session:
         # Replaced at the first calibration by one that knows the person's centre and legs-down map.
         self.reps = RepCounter(rows, cols, tempo_s)
         self.tally = SessionTally(t)
+        self.coach = Coach(plan, stop_depth)
         self.breathing = BreathingEstimator(t)
         self.contact: float | None = None
         self.zone: Zone | None = None
@@ -109,6 +112,12 @@ class Session:
 
     def set_tempo(self, tempo_s: float) -> None:
         self.tempo_s = self.reps.tempo_s = tempo_s
+
+    def set_plan(self, plan: Plan) -> None:
+        self.coach.plan = plan
+
+    def set_stop_depth(self, stop_depth: float | None) -> None:
+        self.coach.floor_finder_depth = stop_depth
 
     def recalibrate(self) -> None:
         """The next steady pressed hold becomes the new baseline; the old one keeps guarding
@@ -153,6 +162,7 @@ class Session:
         events += detector_events
         events += self.reps.update(frame.t, frame.load, frame.alive, contact)
         self.contact = None if math.isnan(contact) else contact
+        events += self.coach.update(frame.t, self.reps, self.contact, events)
         self.zone = self.detector.zone(contact) if self.contact is not None else None
         return events
 
