@@ -117,6 +117,11 @@ class Coach:
     def finished(self) -> bool:
         return self.sets_done >= self.plan.sets
 
+    def set_aside(self) -> None:
+        """The floor finder runs its own descent: no cue until the legs leave the floor again."""
+        self._active = False
+        self._new_descent(self._top_x if self._top_x is not None else 0.0)
+
     # -- frames ---------------------------------------------------------------------------
     def update(self, t: float, reps: RepCounter, contact: float | None, events: list[Event]) -> list[Event]:
         """After the rep counter and the lift-off detector have seen the frame: adds `depth`

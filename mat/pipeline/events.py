@@ -33,6 +33,11 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "stop_cue": ("depth", "stop_depth"),
     "set_done": ("set", "perfect_reps", "sets_planned", "last"),
     "bounce": ("depth", "rebound"),
+    # the floor finder (mat/pipeline/floor_finder.py): only after its command, never in a replay
+    "floor_finder_start": ("beats", "beat_s", "count_in"),
+    "floor_finder_beat": ("beat",),
+    "floor_finder_result": ("beats", "angle_deg", "depth", "reached_floor"),
+    "floor_finder_problem": ("reason",),
 }
 
 

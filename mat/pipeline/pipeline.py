@@ -22,7 +22,7 @@ from mat.pipeline.events import Event, make_event
 from mat.pipeline.liftoff import Zone
 from mat.pipeline.presence import Change, Presence
 from mat.pipeline.session import Session
-from mat.pipeline.settings import floor_choice, stop_depth_choice, tempo_choice, validate_settings
+from mat.pipeline.settings import STOP_DEPTH_MIN, floor_choice, stop_depth_choice, tempo_choice, validate_settings
 
 
 class Pipeline:
@@ -85,6 +85,13 @@ class Pipeline:
         if self.session:
             self.session.set_stop_depth(self.stop_depth)
 
+    def start_floor_finder(self) -> list[Event]:
+        """The floor finder command: the test starts at the next frame (its events say so), or
+        a `floor_finder_problem` now."""
+        if self.session is None:
+            return [make_event(self.t, "floor_finder_problem", reason="nobody on the mat")]
+        return self.session.start_floor_finder(self.t)
+
     def recalibrate(self) -> None:
         """The calibrate command: the next steady pressed hold becomes the new baseline; the
         old one keeps guarding the back until then."""
@@ -115,6 +122,10 @@ class Pipeline:
             events += self.session.update(frame)
             for event in events:
                 self.session.tally.count(event)
+                if event["type"] == "floor_finder_result":
+                    # The test's depth is the stop-here depth from now on (none if the floor
+                    # was reached: then only the session's own lift-offs teach it).
+                    self.set_stop_depth(None if event["reached_floor"] else max(event["depth"], STOP_DEPTH_MIN))
         return events
 
     def finish(self) -> list[Event]:

@@ -223,6 +223,11 @@ class RepCounter:
         return None if not math.isfinite(self._lift_t) else (self._lift_t, self._lift_x)
 
     @property
+    def sacral_log_ratio(self) -> float:
+        """The sacral row's smoothed log ratio to itself at calibration: legs up load it."""
+        return self._u
+
+    @property
     def typical_swing(self) -> float | None:
         """The median swing of the person's recent clean reps (log ratio), None before any."""
         return self._typical
