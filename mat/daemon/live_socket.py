@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 #: What the web server may ask of the daemon: {"cmd": NAME} lines on the socket.
 CALIBRATE, START_SESSION, STOP_SESSION, SETTINGS_CHANGED = "calibrate", "start_session", "stop_session", "settings_changed"
-COMMANDS = (CALIBRATE, START_SESSION, STOP_SESSION, SETTINGS_CHANGED)
+FLOOR_FINDER = "floor_finder"
+COMMANDS = (CALIBRATE, START_SESSION, STOP_SESSION, SETTINGS_CHANGED, FLOOR_FINDER)
 MAX_EVENTS_QUEUED = 1000
 MAX_COMMAND_BYTES = 4096
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from mat.daemon.alerts import AlertSounds
 from mat.pipeline.events import Event
-from mat.daemon.live_socket import CALIBRATE, SETTINGS_CHANGED, START_SESSION, STOP_SESSION
+from mat.daemon.live_socket import CALIBRATE, FLOOR_FINDER, SETTINGS_CHANGED, START_SESSION, STOP_SESSION
 from mat.pipeline import Pipeline
 from mat.pipeline.live import live_state
 
@@ -112,6 +112,10 @@ class MatLoop:
             self.pipeline.set_tempo(settings["tempo_s"])
         if "sound" in settings:
             self.feedback.sound_enabled = bool(settings["sound"])
+        if {"plan_sets", "plan_reps", "rest_s"} <= settings.keys():
+            self.pipeline.set_plan(settings["plan_sets"], settings["plan_reps"], settings["rest_s"])
+        if "stop_depth" in settings:
+            self.pipeline.set_stop_depth(settings["stop_depth"])
 
     def step(self) -> list[Event]:
         """Read one frame and do everything that follows from it."""
@@ -152,7 +156,8 @@ class MatLoop:
         """Every event leaves the daemon here, whatever produced it (a frame, a command, the
         end): the sound first (an alert waits for nothing), then the recording, the store,
         the live socket, MQTT (a put on its queue, never a network call) and the log."""
-        self.alerts.respond(self.clock.monotonic(), events, self.pipeline.zone, self.pipeline.present)
+        self.alerts.respond(self.clock.monotonic(), events, self.pipeline.zone, self.pipeline.present,
+                            self.pipeline.rest_remaining_s)
         if self.recorder is not None and counts is not None:
             self.recorder.write(t, counts)
         self._store(t, counts, events)
@@ -181,6 +186,8 @@ class MatLoop:
                 self.writer.add_event(self.session_id, event)
                 if event["type"] == "rep":
                     self.writer.add_rep(self.session_id, event)
+                elif event["type"] == "floor_finder_result":
+                    self.writer.add_floor_test(self.session_id, event, self.pipeline.stop_depth)
             if self.pipeline.contact is not None and self.figures.frames % 10 == 0:
                 self.writer.add_sample(self.session_id, t, self.pipeline.contact)
             for event in events:
@@ -242,6 +249,8 @@ class MatLoop:
                 self._emit(self.pipeline.t, self.pipeline.end_session())
             elif name == START_SESSION:
                 self.pipeline.start_session()
+            elif name == FLOOR_FINDER:
+                self._emit(self.pipeline.t, self.pipeline.start_floor_finder())
             elif name == SETTINGS_CHANGED and self.store is not None:
                 self.apply_settings(self.store.get_settings())
 

@@ -14,7 +14,7 @@ import threading
 from contextlib import ExitStack
 from pathlib import Path
 
-from mat.daemon.live_socket import CALIBRATE
+from mat.daemon.live_socket import CALIBRATE, FLOOR_FINDER
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,9 @@ def build_loop(config, parts: ExitStack, *, emulated: bool, scenario: str | None
     store.mark_interrupted_open_sessions(outbox=config.mqtt.enabled)
     settings = store.seed_settings({"floor": config.detection.floor, "tempo_s": config.detection.tempo_s})
     pipeline = Pipeline(rows=grid_config.rows, cols=grid_config.cols, material=grid_config.material,
-                        gain=grid_config.gain, floor=settings["floor"], tempo_s=settings["tempo_s"])
+                        gain=grid_config.gain, floor=settings["floor"], tempo_s=settings["tempo_s"],
+                        stop_depth=settings["stop_depth"])
+    pipeline.set_plan(settings["plan_sets"], settings["plan_reps"], settings["rest_s"])
     feedback = Feedback(buzzer_pin=config.feedback.buzzer_pin, led_pin=config.feedback.led_pin,
                         button_pin=config.feedback.button_pin or None, clock=clock)
     parts.callback(feedback.close)
@@ -92,9 +94,32 @@ def build_loop(config, parts: ExitStack, *, emulated: bool, scenario: str | None
     loop = MatLoop(grid, pipeline, feedback, clock, store=store, store_writer=writer,
                    live=live, recorder=recorder, notify=notify, mqtt=mqtt)
     if getattr(feedback, "button", None) is not None:
-        # gpiozero calls this on its own thread: the loop takes it as a command, on its thread.
-        feedback.button.when_pressed = lambda: loop.command(CALIBRATE)
+        wire_button(feedback.button, loop)
     return loop
+
+
+#: A press held this long is a long press: the floor finder (s). A short press calibrates.
+LONG_PRESS_S = 1.5
+
+
+def wire_button(button, loop) -> None:
+    """Short press: calibrate (on release, so a long press is not also a calibration); long
+    press: the floor finder (as soon as it is long). gpiozero calls these on its own thread:
+    the loop takes them as commands, on its thread."""
+    button.hold_time = LONG_PRESS_S
+    held = {"now": False}
+
+    def on_held():
+        held["now"] = True
+        loop.command(FLOOR_FINDER)
+
+    def on_released():
+        if not held["now"]:
+            loop.command(CALIBRATE)
+        held["now"] = False
+
+    button.when_held = on_held
+    button.when_released = on_released
 
 
 def _emulated_person(scenario: str | None, start_s: float = 0.0):

@@ -4,7 +4,7 @@ Started by a command (the page, a long press of the button, `mat floor-finder`) 
 lies calibrated on the mat. It runs on a fixed beat so the person can follow it without a
 screen:
 
-    start: "legs up" ─ COUNT_IN_BEATS count-in beats (raise the legs to vertical) ─
+    start: "legs up" ─ the rest of COUNT_IN_BEATS count-in beats (raise the legs to vertical) ─
     "go" (beat 0, legs vertical) ─ one beat a BEAT_S, LOWERING_BEATS of them, reaching the
     floor on the last ─ "stop" the moment the back begins to give way (or "done" at the floor)
 
@@ -43,7 +43,8 @@ class FloorFinder:
         self.floor = floor
         self.go_t = start_t + COUNT_IN_BEATS * BEAT_S
         self.done = False
-        self.beat = -COUNT_IN_BEATS  # the next beat to sound (negative: the count-in)
+        # The next beat to sound: "legs up" is the count-in's first, then ticks (negative) to "go" (0).
+        self.beat = -COUNT_IN_BEATS + 1
         self.result: Event | None = None
         self._start_sacral: float | None = None
         self._recent: list[tuple[float, float]] = []  # (t, contact) before "go"

@@ -60,6 +60,11 @@ class Pipeline:
         return self.session.contact if self.session else None
 
     @property
+    def rest_remaining_s(self) -> float | None:
+        """The rest timer between the plan's sets (s), None when no rest is under way."""
+        return self.session.coach.rest_remaining_s(self.t) if self.session else None
+
+    @property
     def zone(self) -> Zone | None:
         return self.session.zone if self.session else None
 

@@ -92,6 +92,16 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     """,
+    # v6: the floor finder's results (the double-leg-lowering test), charted over weeks
+    """
+    CREATE TABLE floor_tests (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        taken_at TEXT NOT NULL,
+        session_id INTEGER REFERENCES sessions(id) ON DELETE SET NULL,
+        beats REAL NOT NULL, angle_deg REAL NOT NULL, depth REAL NOT NULL,
+        reached_floor INTEGER NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -244,6 +254,13 @@ class Store:
                            (key, json.dumps(value)))
         return self.get_settings()
 
+    # -- the floor finder ------------------------------------------------------------------
+    def floor_tests(self) -> list[dict]:
+        """Every floor finder result, oldest first."""
+        rows = self.db.execute("SELECT id, taken_at, session_id, beats, angle_deg, depth, reached_floor"
+                               " FROM floor_tests ORDER BY taken_at, id").fetchall()
+        return [dict(row, reached_floor=bool(row["reached_floor"])) for row in rows]
+
     # -- the PIN (mat/pin.py decides; this only keeps it) ------------------------------------
     def get_pin(self) -> dict | None:
         row = self.db.execute("SELECT hash, changed_at, failures, locked_until FROM pin WHERE id=1").fetchone()
@@ -369,6 +386,10 @@ class StoreWriter:
     def add_rep(self, session_id: int, event: dict) -> None:
         self._queue.put(("rep", session_id, event))
 
+    def add_floor_test(self, session_id: int | None, result: dict, stop_depth: float | None) -> None:
+        """A floor finder result, and the stop-here depth it gives (stored as the setting)."""
+        self._queue.put(("floor_test", session_id, result, stop_depth, now_iso()))
+
     def add_sample(self, session_id: int, t: float, contact: float) -> None:
         self._queue.put(("sample", session_id, t, contact))
 
@@ -443,6 +464,14 @@ class StoreWriter:
                         " VALUES (?,?,?,?,?,?,?,?,?)",
                         (session_id, e["set"], e["rep"], e.get("top_t"), e.get("bottom_t"), e.get("end_t", e["t"]),
                          e["descent_s"], int(bool(e["perfect"])), e.get("balance")))
+                elif kind == "floor_test":
+                    result = item[2]
+                    db.execute("INSERT INTO floor_tests (taken_at, session_id, beats, angle_deg, depth, reached_floor)"
+                               " VALUES (?,?,?,?,?,?)", (item[4], session_id, result["beats"], result["angle_deg"],
+                                                         result["depth"], int(bool(result["reached_floor"]))))
+                    db.execute("INSERT INTO settings (key, value) VALUES ('stop_depth', ?)"
+                               " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                               (json.dumps(validate_settings({"stop_depth": item[3]})["stop_depth"]),))
                 elif kind == "sample":
                     db.execute("INSERT INTO samples (session_id, t, contact) VALUES (?,?,?)",
                                (session_id, item[2], round(float(item[3]), 4)))

@@ -6,9 +6,10 @@ import time
 
 from flask import Response, current_app, jsonify
 
-from mat.daemon.live_socket import CALIBRATE, START_SESSION, STOP_SESSION
+from mat.daemon.live_socket import CALIBRATE, FLOOR_FINDER, START_SESSION, STOP_SESSION
 
 from web.api import bp
+from web.db import get_store
 from web.guards import json_error
 from web.live_relay import get_relay, sse
 from web.openapi import openapi_spec
@@ -41,6 +42,17 @@ def start_session():
 @bp.post("/session/stop")
 def stop_session():
     return _command(STOP_SESSION)
+
+
+@bp.post("/floor-finder")
+def floor_finder():
+    """Open like calibrate: given lying on the mat, and it changes no stored setting by itself."""
+    return _command(FLOOR_FINDER)
+
+
+@bp.get("/floor-tests")
+def floor_tests():
+    return jsonify(get_store().floor_tests())
 
 
 @bp.get("/live")
