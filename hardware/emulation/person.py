@@ -558,7 +558,8 @@ class SimulatedPerson:
                 t += a_s
             self.reps.append({"top": round(top, 3), "bottom": round(bottom, 3), "end": round(t, 3),
                               "set": set_no, "rep": rep, "side": rep_side, "descent_s": round(d, 3),
-                              "session": len(self.sessions) - 1})
+                              "session": len(self.sessions) - 1, "depth": round(lam_bottom / lever, 3),
+                              "bounce": bool(bounce)})
             if not last:
                 t += vary(pause_top)
         self.sets.append({"set": set_no, "session": len(self.sessions) - 1, "start": round(start, 3),

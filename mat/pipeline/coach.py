@@ -28,9 +28,11 @@ from mat.pipeline.reps import RepCounter
 #: The span from vertical to the floor must be at least this (log ratio) to give a depth:
 #: a smaller one is noise, not legs.
 MIN_SPAN = 0.05
-#: The back began to give way where lumbar contact last stood this far above where it crossed
-#: the floor (fraction): an arch takes the contact down steeply from there.
-GIVE_WAY_FALL = 0.25
+#: The back began to give way where lumbar contact began to fall faster than this (fraction per
+#: s, over FALL_WINDOW_S): an arch takes it down by several tenths a second; lowering the legs with
+#: good form by about a twentieth.
+FALL_RATE = 0.3
+FALL_WINDOW_S = 0.1
 #: The stop-here depth is the median of this many recent give-way depths...
 GIVE_WAY_MEMORY = 5
 #: ...once there are at least this many (one lift-off may have been anything)...
@@ -47,6 +49,10 @@ BOUNCE_SHARE = 0.2
 BOUNCE_S = 0.25
 #: The coach follows the tilt smoothed this lightly (s): a rebound lasts a few tenths.
 FOLLOW_SMOOTHING_S = 0.04
+#: A rebound is confirmed when, this long after the bottom, the legs are still up: the tilt
+#: still this share of the swing above the top (s, share).
+BOUNCE_HOLD_S = 0.5
+BOUNCE_HELD_SHARE = 0.4
 #: Only a real descent can bounce (depth).
 BOUNCE_MIN_DEPTH = 0.3
 #: The full lowering is the deepest of this many recent clean swings.
@@ -93,7 +99,8 @@ class Coach:
         self._fast_t: float | None = None
         self._peak: tuple[float, float] | None = None  # (t, tilt) the highest since the top
         self._bounced = False
-        self._candidate: tuple[float, float | None, float] | None = None  # (peak t, depth, rebound share)
+        # (peak t, depth, rebound share, confirmed, swing, top) of a rebound in this descent
+        self._candidate: tuple | None = None
         self._dipped = False                   # contact dipped in this descent (an arch moves the tilt)
         self._active = False                   # the legs are up: a set is under way
 
@@ -163,6 +170,7 @@ class Coach:
                 event["depth"] = None if depth is None else round(depth, 3)
                 if depth is not None and self._active:
                     self.give_way.append(depth)
+                self._cued = True  # too late for this descent
             elif kind == "rep":
                 out += self._on_rep(event, reps)
             elif kind == "set_end":
@@ -192,13 +200,21 @@ class Coach:
         return None if best is None else best[1]
 
     def _give_way_depth(self, liftoff: Event, reps: RepCounter) -> float | None:
-        """The depth where the contact began to fall: the last moment it stood GIVE_WAY_FALL
-        above where it crossed the floor."""
-        level = liftoff["contact"] + GIVE_WAY_FALL
-        for ht, hx, hc in reversed(self._history):
-            if hc is not None and hc >= level:
-                return self._depth(hx, reps)
-        return None
+        """The depth where the contact began to fall: walking back from the lift-off, the
+        last moment it was not yet falling steeply. (Later the arch itself empties the lumbar
+        cells and swings the tilt far beyond where the legs are.)"""
+        samples = list(self._history)
+        i = len(samples) - 1
+        while i > 0:
+            t, _, c = samples[i]
+            j = i
+            while j > 0 and samples[j][0] > t - FALL_WINDOW_S:
+                j -= 1
+            earlier = samples[j][2]
+            if c is None or earlier is None or earlier - c < FALL_RATE * (t - samples[j][0]):
+                break
+            i = j
+        return self._depth(samples[i][1], reps) if samples else None
 
     # -- reps and sets --------------------------------------------------------------------
     def _on_rep(self, rep: Event, reps: RepCounter) -> list[Event]:
@@ -211,7 +227,8 @@ class Coach:
         # A rebound counts when it was at this rep's bottom (legs put down on the floor after a
         # set's last rep fall fast too, but make no rep).
         candidate, self._candidate = self._candidate, None
-        rep["bounce"] = candidate is not None and abs(candidate[0] - rep["bottom_t"]) <= 2 * BOUNCE_S
+        rep["bounce"] = (candidate is not None and candidate[3]
+                         and abs(candidate[0] - rep["bottom_t"]) <= 2 * BOUNCE_S)
         if rep["bounce"]:
             out.append(make_event(rep["t"], "bounce", depth=candidate[1], rebound=candidate[2]))
         if rep["set"] != self._set_no:
@@ -257,9 +274,19 @@ class Coach:
         return self._fast_x
 
     def _watch_bounce(self, t: float, reps: RepCounter) -> None:
-        if self._active or self._bounced or self._top_x is None:
+        if not self._active or self._top_x is None:
             return
         x = self._fast_x
+        if self._candidate is not None and not self._candidate[3]:
+            peak_t, depth, rebound, _, swing, top_x = self._candidate
+            if t - peak_t >= BOUNCE_HOLD_S:
+                # Legs that rebound stay up; legs put down on the floor after a set's last rep
+                # fall all the way (the pelvis loses their weight): no bounce.
+                held = x >= top_x + BOUNCE_HELD_SHARE * swing
+                self._candidate = (peak_t, depth, rebound, True, swing, top_x) if held else None
+            return
+        if self._bounced:
+            return
         if self._peak is None or x > self._peak[1]:
             self._peak = (t, x)
             return
@@ -269,5 +296,4 @@ class Coach:
         if (t - peak_t <= BOUNCE_S and not self._dipped and depth is not None and depth >= BOUNCE_MIN_DEPTH
                 and peak_x - x >= BOUNCE_SHARE * swing):
             self._bounced = True
-            self._candidate = (peak_t, round(depth, 3), round((peak_x - x) / swing, 3))
-        return []
+            self._candidate = (peak_t, round(depth, 3), round((peak_x - x) / swing, 3), False, swing, self._top_x)
