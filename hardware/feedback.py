@@ -34,6 +34,25 @@ FAULT: Pattern = ((330.0, 0.25), (None, 0.1), (262.0, 0.35))
 BREATHE: Pattern = ((392.0, 0.3), (494.0, 0.3), (587.0, 0.4), (None, 0.25), (494.0, 0.3), (392.0, 0.5))
 #: A profile chosen with the button: one short chirp per place in the list (profile n: n chirps).
 COUNT_CHIRP: Pattern = ((1568.0, 0.05), (None, 0.15))
+#: Coaching (soft, short, each its own shape, so they can be told apart by ear):
+#: nearing the depth where the back gives way: one soft low note, "stop here".
+STOP_HERE: Pattern = ((523.0, 0.15),)
+#: A rebound at the bottom: a quick high-low "boing".
+BOUNCE: Pattern = ((1568.0, 0.05), (1047.0, 0.09))
+#: The set's last perfect rep: three notes rising.
+SET_DONE: Pattern = ((1047.0, 0.08), (None, 0.03), (1319.0, 0.08), (None, 0.03), (1568.0, 0.16))
+#: The rest is over: start the next set (two equal notes, "go-go").
+NEXT_SET: Pattern = ((1175.0, 0.12), (None, 0.1), (1175.0, 0.12))
+#: The plan's last set is done: a closing phrase falling to rest.
+CLOSING: Pattern = ((1568.0, 0.15), (1319.0, 0.15), (1047.0, 0.15), (784.0, 0.4))
+#: The floor finder: "legs up" (rising), a short tick per count-in and lowering beat, "go" (a
+#: longer, higher tick), "stop" (the back starts to give way: two long low notes) and "done"
+#: (the floor reached without giving way).
+LEGS_UP: Pattern = ((659.0, 0.12), (880.0, 0.12), (1109.0, 0.2))
+BEAT: Pattern = ((988.0, 0.05),)
+GO: Pattern = ((1319.0, 0.15),)
+STOP: Pattern = ((440.0, 0.3), (None, 0.08), (440.0, 0.45))
+DONE: Pattern = ((1319.0, 0.1), (1568.0, 0.3))
 #: Lifted: one tone for as long as the back is up.
 LIFTED_HZ = 1047.0
 #: Warning beeps: like a parking sensor, the period shrinks as contact sinks toward the floor.
@@ -129,6 +148,10 @@ class Feedback:
     def chirps(self, count: int) -> None:
         """`count` short chirps (the button's profile n)."""
         self._play(COUNT_CHIRP * max(1, int(count)))
+
+    def play(self, pattern: Pattern) -> None:
+        """Any pattern (the coaching sounds above)."""
+        self._play(pattern)
 
     def fault(self) -> None:
         self._play(FAULT)

@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--profiles", action="store_true", help="only recognition: how often the mat suggests the "
                        "right profile, a wrong one or none, on simulated families and strangers")
     bench.add_argument("--seed", type=int, default=15, help="with --profiles: the families' seed")
+    bench.add_argument("--coach", action="store_true", help="only the coaching figures on simulated people: the "
+                       "floor finder's angle error and the stop-here cue")
+    bench.add_argument("--people", type=int, default=8, help="with --coach: how many simulated people")
     bench.add_argument("--equal-priority", action="store_true",
                        help="with --load: run the web server at the loop's priority, not below it as the "
                        "systemd units do (the worst case)")
@@ -71,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     hub.add_argument("--host")
     hub.add_argument("--port", type=int, help="default 8090")
     hub.add_argument("--broker", metavar="HOST:PORT", help="the broker, instead of [mqtt] host and port")
+
+    finder = sub.add_parser("floor-finder", help="run the floor finder (the double-leg-lowering test) on the "
+                            "running mat, following its beat, and print the result")
+    finder.add_argument("--wait", type=float, default=60.0, metavar="S", help="give up after S seconds (default 60)")
 
     pin = sub.add_parser("pin", help="set, remove or show the PIN that guards settings and history on the page")
     pin.add_argument("action", choices=["set", "remove", "status"])
@@ -103,6 +110,11 @@ def _dispatch(args) -> int:
             from mat.tools.profilebench import main as print_profile_bench
 
             return print_profile_bench(as_json=args.json, quick=args.quick, seed=args.seed)
+        if args.coach:
+            from mat.tools.coachbench import main as coach_bench
+
+            return coach_bench(["--people", str(args.people), "--jobs", str(args.jobs or 2)]
+                               + (["--json"] if args.json else []))
         if args.mqtt:
             from mat.tools.mqttbench import print_mqtt_bench
 
@@ -145,12 +157,51 @@ def _dispatch(args) -> int:
         return run_doctor(config, emulated=args.emulated)
     if args.command == "pin":
         return _pin(config, args.action, from_stdin=args.stdin)
+    if args.command == "floor-finder":
+        return _floor_finder(config, args.wait)
     if args.command == "mqtt":
         return _mqtt_forget(config)
     if args.command == "hub":
         return _exec_web(config, host=args.host, port=args.port, module="web.hub",
                          extra=["--broker", args.broker] if args.broker else [])
     raise AssertionError(args.command)
+
+
+def _floor_finder(config, wait_s: float) -> int:
+    """Start the floor finder on the running daemon and follow it: its beats, then the result."""
+    import time
+
+    from mat.daemon.live_socket import FLOOR_FINDER, LiveClient
+
+    client = LiveClient(config.paths.socket)
+    if not client._connect() or not client.send_command({"cmd": FLOOR_FINDER}):
+        print("mat floor-finder: the mat's daemon is not running (start flatback-mat.service, or `mat demo`)",
+              file=sys.stderr)
+        return 1
+    deadline = time.monotonic() + wait_s
+    try:
+        for message in client.messages(timeout_s=5.0, stop=lambda: time.monotonic() > deadline):
+            event = message.get("event") if message.get("type") == "event" else None
+            kind = event["type"] if event else None
+            if kind == "floor_finder_start":
+                print(f"legs up: {event['count_in']} beats to raise them, then lower them over {event['beats']} beats")
+            elif kind == "floor_finder_beat":
+                print("go: lower slowly" if event["beat"] == 0 else
+                      f"  {'count-in' if event['beat'] < 0 else 'beat'} {abs(event['beat'])}", flush=True)
+            elif kind == "floor_finder_result":
+                if event["reached_floor"]:
+                    print("you reached the floor without your back giving way (0°)")
+                else:
+                    print(f"stop: your back began to give way after {event['beats']:.1f} of 10 beats, "
+                          f"about {event['angle_deg']:.0f}° above the floor (assuming you followed the beat)")
+                return 0
+            elif kind == "floor_finder_problem":
+                print(f"mat floor-finder: {event['reason']}", file=sys.stderr)
+                return 1
+    finally:
+        client.close()
+    print("mat floor-finder: no result in time", file=sys.stderr)
+    return 1
 
 
 def _host_port(text: str) -> bool:

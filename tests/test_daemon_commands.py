@@ -6,7 +6,7 @@ import time
 import pytest
 
 from mat.daemon.live_socket import CALIBRATE, STOP_SESSION, LiveClient, LiveServer
-from mat.daemon.wiring import BUTTON_HOLD_S
+from mat.daemon.wiring import BUTTON_STEP_S
 from mat.storage.store import Store
 from test_loop import ONE_ARCH, run_loop
 
@@ -88,7 +88,7 @@ def test_holding_the_button_recalibrates_through_the_loops_own_thread(tmp_path):
             loop.step()
         pressed_t = clock.monotonic()
         loop.feedback.button.pin.drive_low()  # pressed (the button pulls up) and held
-        time.sleep(BUTTON_HOLD_S + 0.5)  # gpiozero times the hold on its own thread, in real time
+        time.sleep(BUTTON_STEP_S + 0.5)  # one step held: recalibrate. gpiozero times the hold on its own thread, in real time
         loop.feedback.button.pin.drive_high()
         while clock.monotonic() < pressed_t + 20.0:
             loop.step()

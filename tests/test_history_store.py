@@ -6,6 +6,8 @@ import threading
 import numpy as np
 import pytest
 
+from mat.pipeline.settings import DEFAULTS
+
 from mat.pipeline.events import make_event
 from mat.pipeline.session import SessionTally
 from mat.pipeline.settings import SettingsError
@@ -161,12 +163,12 @@ def test_a_session_under_way_or_cut_off_has_its_breathing_summary_from_the_store
 
 
 def test_settings_have_defaults_and_change_all_or_nothing(store):
-    assert store.get_settings() == {"floor": 0.5, "tempo_s": 3.0, "sound": True}
+    assert store.get_settings() == dict(DEFAULTS, **{"floor": 0.5, "tempo_s": 3.0, "sound": True})
     assert store.update_settings(floor=0.65, sound=False)["floor"] == 0.65
     with pytest.raises(SettingsError) as problem:
         store.update_settings(tempo_s=4.0, floor=0.33)
     assert problem.value.field == "floor"
-    assert store.get_settings() == {"floor": 0.65, "tempo_s": 3.0, "sound": False}
+    assert store.get_settings() == dict(DEFAULTS, **{"floor": 0.65, "tempo_s": 3.0, "sound": False})
     for bad in ({"floor": "0.5"}, {"floor": 0.95}, {"tempo_s": 0.5}, {"sound": "yes"}, {"colour": "red"}):
         with pytest.raises(SettingsError):
             store.update_settings(**bad)

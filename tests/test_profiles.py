@@ -14,6 +14,7 @@ from hardware.grid_adc import Frame
 from mat.daemon.live_socket import CHOOSE_PROFILE, NEXT_PROFILE
 from mat.daemon.loop import MatLoop
 from mat.pipeline.pipeline import Pipeline
+from mat.pipeline.settings import DEFAULTS
 from mat.profiles import ProfileError
 from mat.profiles.recognition import body_signature, distance, suggest
 from mat.storage.store import MIGRATIONS, Store, StoreWriter
@@ -93,7 +94,7 @@ def test_an_older_database_upgrades_in_place_into_one_profile_with_its_sessions_
     store = Store(path)
     me, guest = store.list_profiles()
     assert (me["name"], me["guest"], me["sessions"]) == ("Me", False, 1)
-    assert me["settings"] == {"floor": 0.65, "tempo_s": 3.0, "sound": False}
+    assert me["settings"] == dict(DEFAULTS, floor=0.65, tempo_s=3.0, sound=False)
     assert guest["guest"] and guest["settings"] == me["settings"]  # a single user stays guarded by their floor
     assert store.get_session(7)["profile_id"] == me["id"] and store.current_profile_id() == me["id"]
     assert store.get_settings() == me["settings"]

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mat.pipeline.settings import DEFAULTS
+
 from mat.storage.recording import read_recording
 from mat.storage.store import Store, StoreWriter
 from web import create_app
@@ -175,10 +177,10 @@ def test_put_settings_saves_and_tells_the_daemon(client, store, daemon):
     daemon.publish_state(lifted_state())
     response = client.put("/api/settings", json={"floor": 0.65, "tempo_s": 4, "sound": False})
     assert response.status_code == 200
-    assert response.get_json() == {"floor": 0.65, "tempo_s": 4.0, "sound": False, "applied": True}
-    assert store.get_settings() == {"floor": 0.65, "tempo_s": 4.0, "sound": False}
+    assert response.get_json() == dict(DEFAULTS, floor=0.65, tempo_s=4.0, sound=False, applied=True)
+    assert store.get_settings() == dict(DEFAULTS, **{"floor": 0.65, "tempo_s": 4.0, "sound": False})
     assert wait_for_commands(daemon) == [{"cmd": "settings_changed"}]
-    assert client.get("/api/settings").get_json() == {"floor": 0.65, "tempo_s": 4.0, "sound": False}
+    assert client.get("/api/settings").get_json() == dict(DEFAULTS, **{"floor": 0.65, "tempo_s": 4.0, "sound": False})
 
 
 def test_put_settings_without_a_daemon_still_saves(client, store):
@@ -203,7 +205,7 @@ def test_bad_settings_are_a_400_naming_the_field_and_change_nothing(client, stor
     assert response.status_code == 400
     error = response.get_json()
     assert error["field"] == field and error["error"]
-    assert store.get_settings() == {"floor": 0.5, "tempo_s": 3.0, "sound": True}
+    assert store.get_settings() == dict(DEFAULTS, **{"floor": 0.5, "tempo_s": 3.0, "sound": True})
     assert daemon.poll_commands() == []
 
 
@@ -216,7 +218,7 @@ def test_a_settings_body_that_is_not_an_object_is_a_400(client, data):
 def test_the_settings_form_saves_and_redirects(client, store, daemon):
     response = client.post("/settings", data={"floor": "0.70", "tempo_s": "3.5"})
     assert response.status_code == 302 and response.headers["Location"] == "/settings?profile=1&saved=applied"
-    assert store.get_settings() == {"floor": 0.7, "tempo_s": 3.5, "sound": False}
+    assert store.get_settings() == dict(DEFAULTS, **{"floor": 0.7, "tempo_s": 3.5, "sound": False})
     assert wait_for_commands(daemon) == [{"cmd": "settings_changed"}]
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Saved. The mat uses it now." in html and 'value="0.70"' in html
@@ -234,7 +236,7 @@ def test_the_settings_form_shows_what_is_wrong_with_a_400(client, store, form, f
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert f'data-field="{field}"' in html and words in html
-    assert store.get_settings() == {"floor": 0.5, "tempo_s": 3.0, "sound": True}
+    assert store.get_settings() == dict(DEFAULTS, **{"floor": 0.5, "tempo_s": 3.0, "sound": True})
 
 
 # -- commands ----------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ anything. (The JSON API is fuzzed against its description in test_api_fuzz.py.)"
 from __future__ import annotations
 
 import pytest
+
+from mat.pipeline.settings import DEFAULTS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -80,7 +82,7 @@ def test_oversized_bodies_are_413_and_change_nothing(client, store):
 def test_malformed_json_is_a_400_with_a_message(client, store, body, content_type):
     response = client.put("/api/settings", data=body, content_type=content_type)
     assert response.status_code == 400 and response.get_json()["error"]
-    assert store.get_settings() == {"floor": 0.5, "tempo_s": 3.0, "sound": True}
+    assert store.get_settings() == dict(DEFAULTS, **{"floor": 0.5, "tempo_s": 3.0, "sound": True})
 
 
 @pytest.mark.parametrize("method, path", [

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from mat.pipeline import breathing
 from mat.storage.pin import PIN_PATTERN
-from mat.pipeline.settings import FLOOR_CHOICES, TEMPO_MAX_S, TEMPO_MIN_S
+from mat.pipeline.settings import (FLOOR_CHOICES, PLAN_REPS_MAX, PLAN_REPS_MIN, PLAN_SETS_MAX, PLAN_SETS_MIN,
+                                   REST_MAX_S, REST_MIN_S, STOP_DEPTH_MAX, STOP_DEPTH_MIN, TEMPO_MAX_S,
+                                   TEMPO_MIN_S, VARIANTS)
 from mat.profiles import COLOUR_PATTERN, NAME_MAX, NAME_PATTERN
 from mat.profiles.report import CSV_FIELDS
 from mat.storage.store import MAX_SESSION_ID
@@ -118,6 +120,16 @@ def openapi_spec(max_live_clients: int) -> dict:
         "tempo_s": {"type": "number", "minimum": TEMPO_MIN_S, "maximum": TEMPO_MAX_S,
                     "description": "descent target in seconds (kept to 0.1 s)"},
         "sound": {"type": "boolean"},
+        "plan_sets": {"type": "integer", "minimum": PLAN_SETS_MIN, "maximum": PLAN_SETS_MAX,
+                      "description": "sets in the plan"},
+        "plan_reps": {"type": "integer", "minimum": PLAN_REPS_MIN, "maximum": PLAN_REPS_MAX,
+                      "description": "perfect reps that complete a set"},
+        "rest_s": {"type": "integer", "minimum": REST_MIN_S, "maximum": REST_MAX_S,
+                   "description": "rest between sets (s)"},
+        "variant": {"enum": list(VARIANTS), "description": "the exercise, easiest first (the ladder)"},
+        "stop_depth": _nullable("number", minimum=STOP_DEPTH_MIN, maximum=STOP_DEPTH_MAX,
+                                description="the stop-here depth (0 legs vertical, 1 the floor; the floor "
+                                            "finder sets it); null: learnt from each session's lift-offs"),
     }
     profile_props = {
         "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX, "pattern": NAME_PATTERN.pattern},
@@ -219,6 +231,14 @@ def openapi_spec(max_live_clients: int) -> dict:
             "/api/calibrate": _command("take the next steady 3 s hold as the new baseline"),
             "/api/session/start": _command("start a session now"),
             "/api/session/stop": _command("end the session; no new one until the mat has been empty"),
+            "/api/floor-finder": _command("start the floor finder (the double-leg-lowering test, by ear)"),
+            "/api/floor-tests": {"get": {
+                "summary": "the floor finder's results of whom the mat serves, oldest first", "tags": ["history"],
+                "parameters": [{"name": "profile", "in": "query", "required": False,
+                                "description": "this profile's results instead",
+                                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SESSION_ID}}],
+                "responses": {"200": _json({"type": "array", "items": _ref("FloorTest")}, "the results"),
+                              "400": _error("`profile` is not a profile number")}}},
             "/api/live": {"get": {
                 "summary": "Server-Sent Events: `state` (latest wins), `event`, `daemon` ({connected})",
                 "description": "Each message is JSON: `state` is a LiveState, `event` an Event (as "
@@ -298,6 +318,14 @@ def openapi_spec(max_live_clients: int) -> dict:
                 "t_top": _nullable("number"), "t_bottom": _nullable("number"), "t_end": _nullable("number"),
                 "descent_s": _nullable("number"), "perfect": {"enum": [0, 1]},
                 "balance": _nullable("number")}},
+            "FloorTest": {"type": "object", "required": ["id", "taken_at", "beats", "angle_deg", "depth",
+                                                         "reached_floor"], "properties": {
+                "id": {"type": "integer"}, "taken_at": {"type": "string", "format": "date-time"},
+                "session_id": _nullable("integer"), "profile_id": _nullable("integer"),
+                "beats": {"type": "number", "description": "beats of the lowering reached (of 10)"},
+                "angle_deg": {"type": "number", "description": "leg angle above the floor when the back began "
+                                                               "to give way, assuming the beat was followed"},
+                "depth": {"type": "number"}, "reached_floor": {"type": "boolean"}}},
             "Event": {"type": "object", "required": ["t", "type"], "properties": {
                 "t": {"type": "number"}, "type": {"type": "string"}}},
             "LiveState": _live_state_schema(),

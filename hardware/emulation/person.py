@@ -45,7 +45,11 @@ Scenario vocabulary, one step per line (`#` starts a comment; durations in secon
     set reps=10 variant=straight descent_s=3 ascent_s=2 pause_s=0.4 top_pause_s=0.6
         tempo_jitter=0.08 speedup=0 bounce=0 side=left
         arch_reps=3,7 arch_kind=sharp|slow|pop|held arch_depth=0.3 arch_s=0.8 arch_fall_s=0.12
-        near_miss_reps=5 near_miss_depth=0.65
+        near_miss_reps=5 near_miss_depth=0.65 give_way=0.8 depth=0.6,1.15
+                            # give_way: the back gives way (an arch of arch_kind) in every rep whose
+                            # descent goes deeper than this share of the variant's full lever, as
+                            # the legs pass it (a weak core against the growing lever); depth: the
+                            # range each rep's bottom is drawn from (share of the lever).
                             # variants: straight bent_knee single_leg alternating dead_bug.
                             # arch_depth / near_miss_depth = the contact's true minimum; left
                             # out: drawn per arch (0–0.35; 0.55–0.70). speedup: the last
@@ -57,6 +61,12 @@ Scenario vocabulary, one step per line (`#` starts a comment; durations in secon
     shift 1.5 dx_cm=1.5     # the body shifts sideways
     hold_breath 8           # holds the breath for 8 s from the top of the next breath in
                             # (takes no time: the next steps go on meanwhile; with breathing=natural)
+    floor_test give_way=0.6 pace=1.0 beats=10 beat_s=1 count_in=4 arch_kind=sharp
+                            # the floor finder's test, following its beat from the step's start:
+                            # legs up during the count-in (count_in beats), then lowered straight
+                            # from vertical to the floor over `beats` beats (pace > 1: slower than
+                            # the beat); the back gives way at give_way (share of the way down;
+                            # >= 1: never), then the legs go down
     get_up 1.2              # sits up (lumbar unloads first), then the load leaves
     dead_cell row=1 col=2 kind=zero|rail|frozen|dying fade_s=8   # from this moment on
 """
@@ -212,7 +222,7 @@ class Scenario:
 
 
 _COMMANDS = {"mat", "recording", "person", "empty", "lie_down", "relax", "fidget", "press", "set", "rest",
-             "cough", "arms", "resettle", "shift", "get_up", "dead_cell", "hold_breath"}
+             "floor_test", "cough", "arms", "resettle", "shift", "get_up", "dead_cell", "hold_breath"}
 
 
 @dataclass
@@ -350,6 +360,8 @@ class SimulatedPerson:
                 t += d
             elif command == "set":
                 t = self._build_set(t, kw, session)
+            elif command == "floor_test":
+                t = self._build_floor_test(t, kw, session)
             elif command == "cough":
                 tr.ramp("spike", t, t + 0.08, 0.35)
                 tr.ramp("spike", t + 0.12, t + 0.25, 0.0)
@@ -464,6 +476,8 @@ class SimulatedPerson:
         if arch_kind not in ARCH_KINDS:
             raise ValueError(f"scenario: unknown arch_kind {arch_kind!r}; known: {', '.join(ARCH_KINDS)}")
         side = kw.get("side", "left")
+        give_way = float(kw["give_way"]) if "give_way" in kw else None
+        depth_range = tuple(float(v) for v in kw.get("depth", "0.6,1.15").split(","))
         tilt = rng.uniform(0.35, 0.65)  # how far this person's hips tilt on one leg
         set_index = len(self.sets)
         set_no = set_index + 1
@@ -487,7 +501,7 @@ class SimulatedPerson:
             elif variant in ("alternating", "dead_bug"):
                 rep_side = "left" if rep % 2 else "right"
             lat = 0.0 if rep_side is None else (-tilt if rep_side == "left" else tilt)
-            lam_bottom = lever * rng.uniform(0.6, 1.15)  # good-form wobble differs rep to rep
+            lam_bottom = lever * rng.uniform(*depth_range)  # good-form wobble differs rep to rep
             d = vary(descent * (1 - speedup * (rep - 1) / max(reps - 1, 1)))
             top = t
             tr.ramp("lat", t, t + d, lat, eased=True)
@@ -498,8 +512,11 @@ class SimulatedPerson:
                 tr.ramp("lam", bottom, bottom + 0.12, lam_bottom * (1 + bounce), eased=True)
                 tr.ramp("lam", bottom + 0.12, bottom + 0.3, lam_bottom * (1 - 0.5 * bounce), eased=True)
                 hold = max(hold, 0.3)
-            if rep in arch_reps or rep in near_reps:
-                arch = rep in arch_reps
+            # A weak core gives way where the legs' lever passes its strength: as the descent
+            # crosses give_way (the eased ramp's share of the way: (1 - cos(pi f)) / 2).
+            gives_way = give_way is not None and lam_bottom > give_way * lever
+            if rep in arch_reps or rep in near_reps or gives_way:
+                arch = rep in arch_reps or gives_way
                 kind = arch_kind if arch else "near_miss"
                 if arch:
                     fall_r, hold_r, recover_r = ARCH_KINDS[arch_kind]
@@ -511,7 +528,11 @@ class SimulatedPerson:
                     fall, length = rng.uniform(0.25, 0.5), rng.uniform(0.2, 0.5)
                     recover_r = (0.4, 0.5)
                 recover = rng.uniform(*recover_r)
-                begin = bottom - rng.uniform(0.1, 0.4) * min(d, 2.0)  # it starts as the legs near the bottom
+                if gives_way:
+                    share = give_way * lever / lam_bottom
+                    begin = top + d * math.acos(1 - 2 * share) / math.pi
+                else:
+                    begin = bottom - rng.uniform(0.1, 0.4) * min(d, 2.0)  # it starts as the legs near the bottom
                 base = 1 - GOOD_FORM_WOBBLE * lam_bottom
                 peak = float(np.clip(1 - target / base, 0.0, 1.0))
                 tr.ramp("a", begin, begin + fall, peak, eased=True)
@@ -520,7 +541,8 @@ class SimulatedPerson:
                 self.events.append({"kind": "arch" if arch else "near_miss", "shape": kind,
                                     "t": round(begin, 3), "fall": round(fall, 3), "hold": round(length, 3),
                                     "recover": round(recover, 3), "target_min": round(target, 3),
-                                    "session": len(self.sessions) - 1, "rep": len(self.reps)})
+                                    "session": len(self.sessions) - 1, "rep": len(self.reps),
+                                    **({"give_way": give_way} if gives_way else {})})
             t = bottom + hold
             last = rep == reps
             if last:  # the last rep's legs go on down to the floor
@@ -536,7 +558,8 @@ class SimulatedPerson:
                 t += a_s
             self.reps.append({"top": round(top, 3), "bottom": round(bottom, 3), "end": round(t, 3),
                               "set": set_no, "rep": rep, "side": rep_side, "descent_s": round(d, 3),
-                              "session": len(self.sessions) - 1})
+                              "session": len(self.sessions) - 1, "depth": round(lam_bottom / lever, 3),
+                              "bounce": bool(bounce)})
             if not last:
                 t += vary(pause_top)
         self.sets.append({"set": set_no, "session": len(self.sessions) - 1, "start": round(start, 3),
@@ -545,6 +568,47 @@ class SimulatedPerson:
         if session is not None:
             session["sets"].append(set_index)
         return t
+
+    def _build_floor_test(self, t: float, kw: dict[str, str], session: dict | None) -> float:
+        """The floor finder's test, following its beat from `t` (when the mat was asked)."""
+        tr, rng = self.track, self._rng
+        beats, beat_s = int(kw.get("beats", 10)), float(kw.get("beat_s", 1.0))
+        count_in, pace = float(kw.get("count_in", 4)), float(kw.get("pace", 1.0))
+        give_way = float(kw.get("give_way", 0.6))
+        arch_kind = kw.get("arch_kind", "sharp")
+        if arch_kind not in ARCH_KINDS:
+            raise ValueError(f"scenario: unknown arch_kind {arch_kind!r}; known: {', '.join(ARCH_KINDS)}")
+        lever = LEVER_SCALE["straight"]
+        tr.ramp("p", t, t + 0.5, 1.0, eased=True)
+        tr.to("lam", t, lever)  # legs up from the floor: horizontal first, then vertical
+        tr.ramp("u", t, t + 0.5, 1.0)
+        tr.ramp("lam", t + 0.5, t + 2.0, 0.0, eased=True)
+        go = t + count_in * beat_s
+        floor_t = go + beats * beat_s * pace  # lowered straight, one beat's share at a time
+        tr.to("lam", go, 0.0)
+        truth = {"kind": "floor_test", "t": round(t, 3), "go": round(go, 3), "beat_s": beat_s, "beats": beats,
+                 "pace": pace, "give_way": give_way, "session": len(self.sessions) - 1}
+        if give_way < 1.0:
+            gives_t = go + give_way * (floor_t - go)
+            fall_r, hold_r, recover_r = ARCH_KINDS[arch_kind]
+            fall, length, recover = rng.uniform(*fall_r), max(rng.uniform(*hold_r), 0.6), rng.uniform(*recover_r)
+            target = rng.uniform(0.0, 0.35)
+            tr.ramp("lam", go, gives_t + 0.4, lever * (give_way + 0.4 / (floor_t - go)))  # on a little: reaction
+            base = 1 - GOOD_FORM_WOBBLE * lever * give_way
+            tr.ramp("a", gives_t, gives_t + fall, float(np.clip(1 - target / base, 0.0, 1.0)), eased=True)
+            tr.ramp("lam", gives_t + 0.4, gives_t + 1.2, lever, eased=True)  # stopped: legs down
+            tr.ramp("u", gives_t + 1.2, gives_t + 1.7, 0.0)
+            end = max(gives_t + fall + length + recover, gives_t + 1.7)
+            tr.ramp("a", gives_t + fall + length, gives_t + fall + length + recover, 0.0, eased=True)
+            truth.update(give_way_t=round(gives_t, 3), angle_deg=round(90 * (1 - give_way), 2))
+        else:
+            tr.ramp("lam", go, floor_t, lever)
+            tr.ramp("u", floor_t, floor_t + 0.5, 0.0)
+            end = floor_t + 0.5
+            truth.update(give_way_t=None, angle_deg=0.0)
+        tr.ramp("p", end, end + 1.0, self._person.rest_press, eased=True)
+        self.events.append(truth)
+        return end + 1.0
 
     def _finish_sessions(self) -> None:
         """The truth's session windows: which hold is the reference, when exercise begins."""

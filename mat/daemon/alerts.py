@@ -4,10 +4,14 @@ The person is lying on the floor and can't look at a screen, so every state that
 sound (README, "Using the mat"): a chirp when a session starts, a rising chirp when calibrated,
 parking-sensor beeps in the warning zone, a continuous tone while lifted, a double chirp after
 a too-fast descent, the fault pattern when a chip or cell is lost, a slow "breathe" swell when
-the breath has been held.
+the breath has been held; and the coach's sounds (mat/pipeline/coach.py, floor_finder.py):
+"stop here" before the depth where the back gives way, a "boing" for a rebound, a chirp at the
+set's last perfect rep, "go-go" when the rest is over, a closing phrase after the plan's last
+set, and the floor finder's beat.
 """
 from __future__ import annotations
 
+from hardware import feedback as sounds
 from mat.pipeline.liftoff import Zone
 from mat.pipeline.events import Event
 
@@ -19,7 +23,27 @@ _ONE_SHOTS = {
     "chip_offline": "fault",
     "dead_cell": "fault",
     "breath_hold": "breathe",
+    "floor_finder_problem": "fault",
 }
+
+#: The coach's sounds, played through `Feedback.play`.
+_COACH = {
+    "stop_cue": sounds.STOP_HERE,
+    "bounce": sounds.BOUNCE,
+    "floor_finder_start": sounds.LEGS_UP,
+}
+
+
+def coach_pattern(event: Event):
+    """The pattern for a coaching event, or None."""
+    kind = event["type"]
+    if kind == "set_done":
+        return sounds.CLOSING if event["last"] else sounds.SET_DONE
+    if kind == "floor_finder_beat":
+        return sounds.GO if event["beat"] == 0 else sounds.BEAT
+    if kind == "floor_finder_result":
+        return sounds.DONE if event["reached_floor"] else sounds.STOP
+    return _COACH.get(kind)
 
 
 class AlertSounds:
@@ -29,8 +53,11 @@ class AlertSounds:
         self.feedback = feedback
         self._lifted = False
         self._warning_level = 0.0
+        self._resting = False
 
-    def respond(self, t: float, events: list[Event], zone: Zone | None, session_running: bool) -> None:
+    def respond(self, t: float, events: list[Event], zone: Zone | None, session_running: bool,
+                rest_remaining_s: float | None = None) -> None:
+        """rest_remaining_s: the rest timer (None: no rest under way); its end plays "go-go"."""
         for event in events:
             if event["type"] == "liftoff":
                 self._set_lifted(True)
@@ -39,6 +66,13 @@ class AlertSounds:
             pattern = _ONE_SHOTS.get(event["type"])
             if pattern is not None:
                 getattr(self.feedback, pattern)()
+            coach = coach_pattern(event)
+            if coach is not None:
+                self.feedback.play(coach)
+        resting = rest_remaining_s is not None and rest_remaining_s > 0
+        if self._resting and rest_remaining_s == 0:
+            self.feedback.play(sounds.NEXT_SET)
+        self._resting = resting
         level = zone.level if zone is not None and zone.name == "warning" and not self._lifted else 0.0
         if abs(level - self._warning_level) >= 0.05 or (level == 0.0) != (self._warning_level == 0.0):
             self._warning_level = level

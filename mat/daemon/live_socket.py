@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 #: What the web server may ask of the daemon: {"cmd": NAME} lines on the socket.
 CALIBRATE, START_SESSION, STOP_SESSION, SETTINGS_CHANGED = "calibrate", "start_session", "stop_session", "settings_changed"
 #: {"cmd": "choose_profile", "profile_id": N}: this person is on the mat (or lies down next);
-#: "next_profile": the button's step to the next profile.
-CHOOSE_PROFILE, NEXT_PROFILE = "choose_profile", "next_profile"
-COMMANDS = (CALIBRATE, START_SESSION, STOP_SESSION, SETTINGS_CHANGED, CHOOSE_PROFILE, NEXT_PROFILE)
+#: "next_profile": the button's step to the next profile. "floor_finder": start the floor finder.
+CHOOSE_PROFILE, NEXT_PROFILE, FLOOR_FINDER = "choose_profile", "next_profile", "floor_finder"
+COMMANDS = (CALIBRATE, START_SESSION, STOP_SESSION, SETTINGS_CHANGED, CHOOSE_PROFILE, NEXT_PROFILE, FLOOR_FINDER)
 MAX_EVENTS_QUEUED = 1000
 MAX_COMMAND_BYTES = 4096
 

@@ -17,8 +17,8 @@ import numpy as np
 
 from mat.daemon.alerts import AlertSounds
 from mat.pipeline.events import Event
-from mat.daemon.live_socket import (CALIBRATE, CHOOSE_PROFILE, NEXT_PROFILE, SETTINGS_CHANGED, START_SESSION,
-                                    STOP_SESSION)
+from mat.daemon.live_socket import (CALIBRATE, CHOOSE_PROFILE, FLOOR_FINDER, NEXT_PROFILE, SETTINGS_CHANGED,
+                                    START_SESSION, STOP_SESSION)
 from mat.daemon.people import People
 from mat.pipeline import Pipeline
 from mat.pipeline.live import live_state
@@ -118,6 +118,10 @@ class MatLoop:
             self.pipeline.set_tempo(settings["tempo_s"])
         if "sound" in settings:
             self.feedback.sound_enabled = bool(settings["sound"])
+        if {"plan_sets", "plan_reps", "rest_s"} <= settings.keys():
+            self.pipeline.set_plan(settings["plan_sets"], settings["plan_reps"], settings["rest_s"])
+        if "stop_depth" in settings:
+            self.pipeline.set_stop_depth(settings["stop_depth"])
 
     def step(self) -> list[Event]:
         """Read one frame and do everything that follows from it."""
@@ -160,7 +164,8 @@ class MatLoop:
         the live socket, MQTT (a put on its queue, never a network call) and the log."""
         if self.people is not None:
             self._follow_people(events)
-        self.alerts.respond(self.clock.monotonic(), events, self.pipeline.zone, self.pipeline.present)
+        self.alerts.respond(self.clock.monotonic(), events, self.pipeline.zone, self.pipeline.present,
+                            self.pipeline.rest_remaining_s)
         if self.recorder is not None and counts is not None:
             self.recorder.write(t, counts)
         self._store(t, counts, events)
@@ -226,6 +231,8 @@ class MatLoop:
                     self.writer.add_rep(self.session_id, event)
                 elif event["type"] == "calibrated" and self._signature is not None and self.people is not None:
                     self.writer.add_signature(self.session_id, self._signature)
+                elif event["type"] == "floor_finder_result":
+                    self.writer.add_floor_test(self.session_id, event, self.pipeline.stop_depth)
             if self.pipeline.contact is not None and self.figures.frames % 10 == 0:
                 self.writer.add_sample(self.session_id, t, self.pipeline.contact)
             for event in events:
@@ -297,6 +304,8 @@ class MatLoop:
             elif name == NEXT_PROFILE and self.people is not None:
                 profile_id, position = self.people.next_profile()
                 self._choose_profile(profile_id, announce=position)
+            elif name == FLOOR_FINDER:
+                self._emit(self.pipeline.t, self.pipeline.start_floor_finder())
 
     def _feed_watchdog(self) -> None:
         if self.notify is None:

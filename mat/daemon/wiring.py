@@ -14,7 +14,8 @@ import threading
 from contextlib import ExitStack
 from pathlib import Path
 
-from mat.daemon.live_socket import CALIBRATE, NEXT_PROFILE
+from hardware.feedback import BEAT as STEP_TICK
+from mat.daemon.live_socket import CALIBRATE, FLOOR_FINDER, NEXT_PROFILE
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,9 @@ def build_loop(config, parts: ExitStack, *, emulated: bool, scenario: str | None
     store.mark_interrupted_open_sessions(outbox=config.mqtt.enabled)
     settings = store.seed_settings({"floor": config.detection.floor, "tempo_s": config.detection.tempo_s})
     pipeline = Pipeline(rows=grid_config.rows, cols=grid_config.cols, material=grid_config.material,
-                        gain=grid_config.gain, floor=settings["floor"], tempo_s=settings["tempo_s"])
+                        gain=grid_config.gain, floor=settings["floor"], tempo_s=settings["tempo_s"],
+                        stop_depth=settings["stop_depth"])
+    pipeline.set_plan(settings["plan_sets"], settings["plan_reps"], settings["rest_s"])
     feedback = Feedback(buzzer_pin=config.feedback.buzzer_pin, led_pin=config.feedback.led_pin,
                         button_pin=config.feedback.button_pin or None, clock=clock)
     parts.callback(feedback.close)
@@ -96,24 +99,30 @@ def build_loop(config, parts: ExitStack, *, emulated: bool, scenario: str | None
     return loop
 
 
-#: Holding the button this long recalibrates; a shorter press steps to the next profile (s).
-BUTTON_HOLD_S = 2.0
+#: The button is one press or a hold counted in steps of this long (s): a press steps to the
+#: next profile; let go after one step it recalibrates, after two or more it starts the floor
+#: finder. Each step chirps, so someone lying down knows what letting go will do.
+BUTTON_STEP_S = 2.0
+#: What letting go does after 0, 1 or 2+ steps held.
+BUTTON_ACTIONS = (NEXT_PROFILE, CALIBRATE, FLOOR_FINDER)
 
 
 def wire_button(button, loop) -> None:
-    """A press steps to the next profile (n short chirps for profile n); a hold of BUTTON_HOLD_S
-    recalibrates. gpiozero calls these on its own thread: the loop takes them as commands."""
-    held = {"now": False}
-    button.hold_time = BUTTON_HOLD_S
+    """A press steps to the next profile (n short chirps for profile n); a hold of one step
+    recalibrates, of two the floor finder starts. gpiozero calls these on its own thread: the
+    loop takes them as commands, on its thread."""
+    held = {"steps": 0}
+    button.hold_time = BUTTON_STEP_S
+    button.hold_repeat = True
 
     def on_held():
-        held["now"] = True
-        loop.command(CALIBRATE)
+        held["steps"] += 1
+        if held["steps"] < len(BUTTON_ACTIONS):
+            loop.feedback.play(STEP_TICK)  # the feedback's player is thread-safe
 
     def on_released():
-        if not held["now"]:
-            loop.command(NEXT_PROFILE)
-        held["now"] = False
+        loop.command(BUTTON_ACTIONS[min(held["steps"], len(BUTTON_ACTIONS) - 1)])
+        held["steps"] = 0
 
     button.when_held = on_held
     button.when_released = on_released

@@ -15,9 +15,9 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "present": (),
     "calibrated": ("pressed",),
     "calibration_problem": ("reason",),
-    "liftoff": ("contact",),
+    "liftoff": ("contact", "depth"),
     "contact": ("duration_s",),
-    "rep": ("perfect", "descent_s", "set", "rep", "balance"),
+    "rep": ("perfect", "descent_s", "set", "rep", "balance", "depth", "bounce"),
     "fast_descent": ("descent_s", "tempo_s"),
     "set_end": ("set", "reps", "perfect_reps"),
     "absent": (),
@@ -29,6 +29,15 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "cell_ok": ("row", "col"),
     "chip_offline": ("row",),
     "chip_online": ("row",),
+    # coaching (mat/pipeline/coach.py); `rep` and `liftoff` also carry `depth`
+    "stop_cue": ("depth", "stop_depth"),
+    "set_done": ("set", "perfect_reps", "sets_planned", "last"),
+    "bounce": ("depth", "rebound"),
+    # the floor finder (mat/pipeline/floor_finder.py): only after its command, never in a replay
+    "floor_finder_start": ("beats", "beat_s", "count_in"),
+    "floor_finder_beat": ("beat",),
+    "floor_finder_result": ("beats", "angle_deg", "depth", "reached_floor"),
+    "floor_finder_problem": ("reason",),
 }
 
 

@@ -8,6 +8,7 @@ from mat.pipeline.breathing import SAMPLE_HZ as BREATH_SAMPLE_HZ
 from mat.pipeline.breathing import TRACE_STEP
 from mat.pipeline.calibration import Calibration
 from mat.pipeline.conditioning import ConditionedFrame
+from mat.pipeline.floor_finder import LOWERING_BEATS
 from mat.pipeline.liftoff import warning_floor
 from mat.pipeline.pipeline import Pipeline
 
@@ -44,6 +45,32 @@ def live_state(pipeline: Pipeline) -> dict:
         "breath_holds": tally.breath_holds if tally else 0,
         "breath_trace": ({"dt_s": TRACE_STEP / BREATH_SAMPLE_HZ, "values": breathing.trace}
                          if breathing and breathing.trace is not None else None),
+        "coach": _coach_state(pipeline),
+    }
+
+
+def _coach_state(pipeline: Pipeline) -> dict:
+    """The plan (set x of y, perfect reps toward the target, the rest countdown), the legs'
+    depth, the stop-here depth, and the floor finder while it runs."""
+    session = pipeline.session
+    coach = session.coach if session else None
+    plan = pipeline.plan
+    finder = session.floor_finder if session else None
+    rest = pipeline.rest_remaining_s
+    return {
+        "plan_sets": plan.sets,
+        "plan_reps": plan.reps,
+        "rest_s": plan.rest_s,
+        "sets_done": coach.sets_done if coach else 0,
+        "set_of_plan": min((coach.sets_done if coach else 0) + 1, plan.sets),
+        "set_perfect": coach.set_perfect if coach else 0,
+        "finished": coach.finished if coach else False,
+        "rest_remaining_s": None if rest is None else round(rest, 1),
+        "depth": None if coach is None or coach.depth is None else round(coach.depth, 3),
+        "stop_depth": (None if coach is None or coach.stop_depth is None else round(coach.stop_depth, 3))
+        if coach else pipeline.stop_depth,
+        "floor_finder": None if finder is None else {"phase": finder.phase, "beat": finder.beat - 1,
+                                                     "beats": LOWERING_BEATS},
     }
 
 

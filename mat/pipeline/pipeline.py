@@ -17,12 +17,13 @@ from hardware.materials import material as material_named
 from hardware.materials import rail_counts
 
 from mat.pipeline.calibration import Calibration
+from mat.pipeline.coach import Plan
 from mat.pipeline.conditioning import CellConditioner, ConditionedFrame
 from mat.pipeline.events import Event, make_event
 from mat.pipeline.liftoff import Zone
 from mat.pipeline.presence import Change, Presence
 from mat.pipeline.session import Session
-from mat.pipeline.settings import floor_choice, tempo_choice
+from mat.pipeline.settings import STOP_DEPTH_MIN, floor_choice, stop_depth_choice, tempo_choice, validate_settings
 
 
 class Pipeline:
@@ -31,15 +32,20 @@ class Pipeline:
 
     rows, cols: grid size. material: "velostat" or "fsr". gain: ADS1115 gain (sets the rail).
     floor: the lift-off threshold on lumbar contact (fraction). tempo_s: target descent (s).
+    plan: sets × perfect reps and rest (the default plan: 3 × 10, 60 s). stop_depth: the
+    floor finder's stop-here depth (None: learnt from each session's lift-offs).
     """
 
     def __init__(self, rows: int = 4, cols: int = 4, material: str = "velostat", gain: float = 1,
-                 floor: float = 0.5, tempo_s: float = 3.0) -> None:
+                 floor: float = 0.5, tempo_s: float = 3.0, plan: Plan | None = None,
+                 stop_depth: float | None = None) -> None:
         self.rows, self.cols = rows, cols
         self.material, self.gain = material, gain
         self.conditioner = CellConditioner(rows, cols, material_named(material), rail_counts(gain))
         self.floor = floor_choice(floor)
         self.tempo_s = tempo_choice(tempo_s)
+        self.plan = plan or Plan()
+        self.stop_depth = stop_depth_choice(stop_depth)
         self.presence = Presence()
         self.session: Session | None = None  # while someone is on the mat
         self.last_frame: ConditionedFrame | None = None
@@ -60,6 +66,11 @@ class Pipeline:
         return self.session.contact if self.session else None
 
     @property
+    def rest_remaining_s(self) -> float | None:
+        """The rest timer between the plan's sets (s), None when no rest is under way."""
+        return self.session.coach.rest_remaining_s(self.t) if self.session else None
+
+    @property
     def zone(self) -> Zone | None:
         return self.session.zone if self.session else None
 
@@ -78,6 +89,24 @@ class Pipeline:
         self.tempo_s = tempo_choice(tempo_s)
         if self.session:
             self.session.set_tempo(self.tempo_s)
+
+    def set_plan(self, sets: int, reps: int, rest_s: float) -> None:
+        clean = validate_settings({"plan_sets": sets, "plan_reps": reps, "rest_s": rest_s})
+        self.plan = Plan(clean["plan_sets"], clean["plan_reps"], clean["rest_s"])
+        if self.session:
+            self.session.set_plan(self.plan)
+
+    def set_stop_depth(self, stop_depth: float | None) -> None:
+        self.stop_depth = stop_depth_choice(stop_depth)
+        if self.session:
+            self.session.set_stop_depth(self.stop_depth)
+
+    def start_floor_finder(self) -> list[Event]:
+        """The floor finder command: the test starts at the next frame (its events say so), or
+        a `floor_finder_problem` now."""
+        if self.session is None:
+            return [make_event(self.t, "floor_finder_problem", reason="nobody on the mat")]
+        return self.session.start_floor_finder(self.t)
 
     def recalibrate(self) -> None:
         """The calibrate command: the next steady pressed hold becomes the new baseline; the
@@ -109,6 +138,10 @@ class Pipeline:
             events += self.session.update(frame)
             for event in events:
                 self.session.tally.count(event)
+                if event["type"] == "floor_finder_result":
+                    # The test's depth is the stop-here depth from now on (none if the floor
+                    # was reached: then only the session's own lift-offs teach it).
+                    self.set_stop_depth(None if event["reached_floor"] else max(event["depth"], STOP_DEPTH_MIN))
         return events
 
     def finish(self) -> list[Event]:
@@ -121,7 +154,7 @@ class Pipeline:
             return []
         kind, since = change
         if kind is Change.ARRIVED:
-            self.session = Session(since, self.rows, self.cols, self.floor, self.tempo_s)
+            self.session = Session(since, self.rows, self.cols, self.floor, self.tempo_s, self.plan, self.stop_depth)
             return [make_event(since, "present")]
         return self._end_session(frame.t, absent_t=since)
 

@@ -290,6 +290,30 @@ class RepCounter:
         """Legs are moving through a rep right now."""
         return self.phase is Phase.DESCENDED or (self.phase is Phase.AT_TOP and self.in_set)
 
+    # -- for coaching (mat/pipeline/coach.py reads these; it changes nothing here) ----------
+    raw_tilt: float | None = None
+
+    @property
+    def tilt(self) -> float | None:
+        """The smoothed tilt now (log ratio; grows as the legs go down), None before any."""
+        return self._x
+
+    @property
+    def lift_tilt(self) -> tuple[float, float] | None:
+        """(when, tilt) where the legs last left the floor: nearly horizontal, the full lever.
+        None before any lift was seen."""
+        return None if self._lift is None else (self._lift.t, self._lift.x)
+
+    @property
+    def sacral_log_ratio(self) -> float:
+        """The sacral row's smoothed log ratio to itself at calibration: legs up load it."""
+        return self._u
+
+    @property
+    def typical_swing(self) -> float | None:
+        """The median swing of the person's recent clean reps (log ratio), None before any."""
+        return self._swings.typical
+
     # -- inputs ---------------------------------------------------------------------------
     def note_liftoff(self, start_t: float, end_t: float | None) -> None:
         """A lift-off (end None while it lasts): the rep it starts in is not perfect."""
@@ -315,6 +339,7 @@ class RepCounter:
         self._last_t = t
         if tilt is None:
             return self._check_set_end(t)
+        self.raw_tilt = tilt  # for coaching (mat/pipeline/coach.py): rebounds are quicker than the smoothing
         if self._x is None:
             self._x, self._lat, self._u = tilt, lat, u
             self._zigzag = _Zigzag(t, tilt, u)

@@ -19,9 +19,11 @@ import numpy as np
 
 from mat.pipeline.breathing import BreathingEstimator
 from mat.pipeline.calibration import Calibration, Calibrator
+from mat.pipeline.coach import Coach, Plan
 from mat.pipeline.conditioning import ConditionedFrame
 from mat.pipeline.contact import LumbarContact
 from mat.pipeline.events import Event, count_liftoffs, make_event
+from mat.pipeline.floor_finder import FloorFinder
 from mat.pipeline.liftoff import LiftOffDetector, Zone, body_leaving
 from mat.pipeline.reps import RepCounter
 
@@ -86,7 +88,8 @@ class Session:
     """One person's stay on the mat: calibration, contact, lift-offs, reps, breathing and the
     running tally. Created when someone arrives, `end`ed when they leave or are stopped."""
 
-    def __init__(self, t: float, rows: int, cols: int, floor: float, tempo_s: float) -> None:
+    def __init__(self, t: float, rows: int, cols: int, floor: float, tempo_s: float,
+                 plan: Plan | None = None, stop_depth: float | None = None) -> None:
         self.start_t = t
         self._rows, self._cols = rows, cols
         self.tempo_s = tempo_s
@@ -99,6 +102,8 @@ class Session:
         # Replaced at the first calibration by one that knows the person's centre and legs-down map.
         self.reps = RepCounter(rows, cols, tempo_s)
         self.tally = SessionTally(t)
+        self.coach = Coach(plan, stop_depth)
+        self.floor_finder: FloorFinder | None = None
         self.breathing = BreathingEstimator(t)
         self.contact: float | None = None
         self.zone: Zone | None = None
@@ -109,6 +114,21 @@ class Session:
 
     def set_tempo(self, tempo_s: float) -> None:
         self.tempo_s = self.reps.tempo_s = tempo_s
+
+    def set_plan(self, plan: Plan) -> None:
+        self.coach.plan = plan
+
+    def set_stop_depth(self, stop_depth: float | None) -> None:
+        self.coach.floor_finder_depth = stop_depth
+
+    def start_floor_finder(self, t: float) -> list[Event]:
+        """The floor finder starts at the next frame; it needs a calibrated back."""
+        if self.calibration is None:
+            return [make_event(t, "floor_finder_problem", reason="not calibrated yet: lie still a moment")]
+        if self.floor_finder is None:
+            self.floor_finder = FloorFinder(t, self.detector.floor)
+            self.coach.set_aside()
+        return []
 
     def recalibrate(self) -> None:
         """The next steady pressed hold becomes the new baseline; the old one keeps guarding
@@ -128,6 +148,9 @@ class Session:
         actually went (None: stopped, not left)."""
         left_t = absent_t if absent_t is not None else t
         events: list[Event] = []
+        if self.floor_finder is not None:
+            events += self.floor_finder.cancel(t, "the session ended")
+            self.floor_finder = None
         if self.detector.lifted:
             events.append(self.detector.end(t, lifted_until=left_t, left_mat=absent_t is not None))
         events += self.reps.finish(t)
@@ -153,6 +176,13 @@ class Session:
         events += detector_events
         events += self.reps.update(frame.t, frame.load, frame.alive, contact)
         self.contact = None if math.isnan(contact) else contact
+        events += self.coach.update(frame.t, self.reps, self.contact, events)
+        if self.floor_finder is not None:
+            events += self.floor_finder.update(frame.t, self.contact,
+                                               self.reps.sacral_log_ratio if self.reps.tilt is not None else None)
+            if self.floor_finder.done:
+                self.floor_finder = None
+                self.coach.set_aside()
         self.zone = self.detector.zone(contact) if self.contact is not None else None
         return events
 
@@ -195,11 +225,13 @@ class Session:
     # -- what the page shows --------------------------------------------------------------
     @property
     def state(self) -> str:
-        """"waiting", "calibrating", "lifted", "exercising" or "resting"."""
+        """"waiting", "calibrating", "lifted", "floor_finder", "exercising" or "resting"."""
         if self.calibration is None or (self.recalibrating and self.calibrator.holding):
             return "calibrating" if self.calibrator.holding else "waiting"
         if self.detector.lifted:
             return "lifted"
+        if self.floor_finder is not None:
+            return "floor_finder"
         return "exercising" if self.reps.in_set or self.reps.in_swing else "resting"
 
 

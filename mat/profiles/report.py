@@ -49,8 +49,9 @@ def bounds(first: date, last: date) -> tuple[str, str]:
     return start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")
 
 
-def build_report(profile: dict, sessions: list[dict], first: date, last: date) -> dict:
-    """Totals and per-session rows (oldest first) of `sessions` (the store's rows)."""
+def build_report(profile: dict, sessions: list[dict], first: date, last: date, floor_tests: list[dict] = ()) -> dict:
+    """Totals and per-session rows (oldest first) of `sessions` (the store's rows), and the
+    floor finder's results in the period (the store's rows, oldest first)."""
     ordered = sorted(sessions, key=lambda s: (s["started_at"], s["id"]))
     reps = sum(s.get("reps") or 0 for s in ordered)
     perfect = sum(s.get("perfect_reps") or 0 for s in ordered)
@@ -71,8 +72,8 @@ def build_report(profile: dict, sessions: list[dict], first: date, last: date) -
             "mean_descent_s": round(sum(d * n for d, n in descents) / weight, 2) if weight else None,
             "best_perfect_reps": max((s.get("perfect_reps") or 0 for s in ordered), default=0),
         },
-        # Issue 13's floor finder fills this; until then no result is shown as none, not zero.
-        "floor_finder": [],
+        "floor_finder": [{"taken_at": f["taken_at"], "beats": f["beats"], "angle_deg": f["angle_deg"],
+                          "reached_floor": f["reached_floor"]} for f in floor_tests],
         "sessions": [{field: (s["id"] if field == "session_id" else s.get(field)) for field in CSV_FIELDS}
                      for s in ordered],
     }

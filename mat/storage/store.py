@@ -123,6 +123,18 @@ MIGRATIONS: list[str] = [
         signature TEXT NOT NULL
     );
     """,
+    # v7: the floor finder's results (the double-leg-lowering test), each person's own, charted
+    # over weeks
+    """
+    CREATE TABLE floor_tests (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        taken_at TEXT NOT NULL,
+        session_id INTEGER REFERENCES sessions(id) ON DELETE SET NULL,
+        profile_id INTEGER REFERENCES profiles(id) ON DELETE CASCADE,
+        beats REAL NOT NULL, angle_deg REAL NOT NULL, depth REAL NOT NULL,
+        reached_floor INTEGER NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -282,9 +294,7 @@ class Store:
 
     def current_profile_id(self) -> int:
         """Who the mat serves now (the last chosen or recognised); the guest if that one is gone."""
-        row = self.db.execute("SELECT p.id FROM settings s JOIN profiles p ON p.id = CAST(s.value AS INTEGER)"
-                              " WHERE s.key='current_profile'").fetchone()
-        return row[0] if row else self.guest_profile_id
+        return _current_profile_id(self.db)
 
     def set_current_profile(self, profile_id: int) -> None:
         _set_current_profile(self.db, profile_id)
@@ -307,12 +317,11 @@ class Store:
             return None
         changes = {k: v for k, v in (("name", name), ("colour", colour)) if v is not None}
         clean = validate_profile(changes)
+        values = validate_settings(settings or {})
         with self.transaction() as db:
-            stored = json.loads(db.execute("SELECT settings FROM profiles WHERE id=?", (profile_id,)).fetchone()[0])
-            values = dict(stored, **validate_settings(settings or {}))
             for key, value in clean.items():
                 db.execute(f"UPDATE profiles SET {key}=? WHERE id=?", (value, profile_id))  # key: name or colour
-            db.execute("UPDATE profiles SET settings=? WHERE id=?", (json.dumps(values), profile_id))
+            _update_profile_settings(db, profile_id, values)
         return self.get_profile(profile_id)
 
     def delete_profile(self, profile_id: int) -> bool:
@@ -329,11 +338,13 @@ class Store:
         return True
 
     def move_session(self, session_id: int, profile_id: int) -> dict | None:
-        """A session (with its body signature) belongs to another person now; None if either is
-        missing."""
+        """A session (with its body signature and floor finder results) belongs to another person
+        now; None if either is missing."""
         if self.get_profile(profile_id) is None or self.get_session(session_id) is None:
             return None
-        self.db.execute("UPDATE sessions SET profile_id=? WHERE id=?", (profile_id, session_id))
+        with self.transaction() as db:
+            db.execute("UPDATE sessions SET profile_id=? WHERE id=?", (profile_id, session_id))
+            _floor_tests_follow_session(db, session_id)
         return self.get_session(session_id)
 
     def body_signatures(self) -> dict[int, list[dict]]:
@@ -366,6 +377,16 @@ class Store:
         if self.update_profile(profile_id, settings=changes) is None:
             raise ProfileError("profile_id", f"there is no profile {profile_id}")
         return self.get_settings(profile_id)
+
+    # -- the floor finder ------------------------------------------------------------------
+    def floor_tests(self, profile_id: int | None = None, since: str = "", until: str = "\uffff") -> list[dict]:
+        """A person's floor finder results (the current profile's by default), oldest first;
+        `since`/`until`: ISO times bounding when they were taken."""
+        profile_id = self.current_profile_id() if profile_id is None else profile_id
+        rows = self.db.execute("SELECT id, taken_at, session_id, profile_id, beats, angle_deg, depth, reached_floor"
+                               " FROM floor_tests WHERE profile_id=? AND taken_at >= ? AND taken_at < ?"
+                               " ORDER BY taken_at, id", (profile_id, since, until)).fetchall()
+        return [dict(row, reached_floor=bool(row["reached_floor"])) for row in rows]
 
     # -- the PIN (mat/pin.py decides; this only keeps it) ------------------------------------
     def get_pin(self) -> dict | None:
@@ -413,6 +434,26 @@ def transaction(db: sqlite3.Connection):
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+def _current_profile_id(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT p.id FROM settings s JOIN profiles p ON p.id = CAST(s.value AS INTEGER)"
+                     " WHERE s.key='current_profile'").fetchone()
+    if row:
+        return row[0]
+    return db.execute("SELECT id FROM profiles WHERE guest=1 ORDER BY id LIMIT 1").fetchone()[0]
+
+
+def _update_profile_settings(db: sqlite3.Connection, profile_id: int, values: dict) -> None:
+    """Merge validated `values` into a profile's stored settings (inside the caller's transaction)."""
+    stored = json.loads(db.execute("SELECT settings FROM profiles WHERE id=?", (profile_id,)).fetchone()[0])
+    db.execute("UPDATE profiles SET settings=? WHERE id=?", (json.dumps(dict(stored, **values)), profile_id))
+
+
+def _floor_tests_follow_session(db: sqlite3.Connection, session_id: int) -> None:
+    """A floor finder result is the person's whose session it was taken in."""
+    db.execute("UPDATE floor_tests SET profile_id=(SELECT profile_id FROM sessions WHERE id=?) WHERE session_id=?",
+               (session_id, session_id))
 
 
 def _set_current_profile(db: sqlite3.Connection, profile_id: int) -> None:
@@ -514,6 +555,10 @@ class StoreWriter:
     def add_rep(self, session_id: int, event: dict) -> None:
         self._queue.put(("rep", session_id, event))
 
+    def add_floor_test(self, session_id: int | None, result: dict, stop_depth: float | None) -> None:
+        """A floor finder result, and the stop-here depth it gives (stored as the setting)."""
+        self._queue.put(("floor_test", session_id, result, stop_depth, now_iso()))
+
     def add_sample(self, session_id: int, t: float, contact: float) -> None:
         self._queue.put(("sample", session_id, t, contact))
 
@@ -600,6 +645,16 @@ class StoreWriter:
                         " VALUES (?,?,?,?,?,?,?,?,?)",
                         (session_id, e["set"], e["rep"], e.get("top_t"), e.get("bottom_t"), e.get("end_t", e["t"]),
                          e["descent_s"], int(bool(e["perfect"])), e.get("balance")))
+                elif kind == "floor_test":
+                    result = item[2]
+                    # The person whose session it is (or whom the mat serves), and their stop-here depth.
+                    row = db.execute("SELECT profile_id FROM sessions WHERE id=?", (session_id,)).fetchone()
+                    profile_id = row[0] if row and row[0] is not None else _current_profile_id(db)
+                    db.execute("INSERT INTO floor_tests (taken_at, session_id, profile_id, beats, angle_deg, depth,"
+                               " reached_floor) VALUES (?,?,?,?,?,?,?)",
+                               (item[4], session_id, profile_id, result["beats"], result["angle_deg"],
+                                result["depth"], int(bool(result["reached_floor"]))))
+                    _update_profile_settings(db, profile_id, validate_settings({"stop_depth": item[3]}))
                 elif kind == "sample":
                     db.execute("INSERT INTO samples (session_id, t, contact) VALUES (?,?,?)",
                                (session_id, item[2], round(float(item[3]), 4)))
@@ -611,6 +666,7 @@ class StoreWriter:
                     db.execute("UPDATE sessions SET profile_id=?, floor=COALESCE(?, floor), tempo_s=COALESCE(?, tempo_s)"
                                " WHERE id=? AND EXISTS (SELECT 1 FROM profiles WHERE id=?)",
                                (item[2], item[3], item[4], session_id, item[2]))
+                    _floor_tests_follow_session(db, session_id)
                 elif kind == "current":
                     _set_current_profile(db, item[2])
                 elif kind == "close":

@@ -6,9 +6,11 @@ import time
 
 from flask import Response, current_app, jsonify
 
-from mat.daemon.live_socket import CALIBRATE, START_SESSION, STOP_SESSION
+from mat.daemon.live_socket import CALIBRATE, FLOOR_FINDER, START_SESSION, STOP_SESSION
 
 from web.api import bp
+from web.api.sessions import profile_filter
+from web.db import get_store
 from web.guards import json_error
 from web.live_relay import get_relay, sse
 from web.openapi import openapi_spec
@@ -41,6 +43,19 @@ def start_session():
 @bp.post("/session/stop")
 def stop_session():
     return _command(STOP_SESSION)
+
+
+@bp.post("/floor-finder")
+def floor_finder():
+    """Open like calibrate: given lying on the mat, and it changes no stored setting by itself."""
+    return _command(FLOOR_FINDER)
+
+
+@bp.get("/floor-tests")
+def floor_tests():
+    """The floor finder's results, oldest first: whom the mat serves, or ?profile=N's."""
+    profile_id, problem = profile_filter()
+    return problem or jsonify(get_store().floor_tests(profile_id))
 
 
 @bp.get("/live")

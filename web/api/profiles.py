@@ -137,7 +137,8 @@ def report_for(profile_id: int) -> dict | None:
         return None
     first, last = period(request.args.get("from"), request.args.get("to"))
     since, until = bounds(first, last)
-    return build_report(found, store.list_sessions(found["id"], since, until), first, last)
+    return build_report(found, store.list_sessions(found["id"], since, until), first, last,
+                        store.floor_tests(found["id"], since, until))
 
 
 @bp.get("/profiles/<id:profile_id>/report")

@@ -22,7 +22,7 @@ def get_settings():
 @bp.put("/settings")
 @pin_required
 def put_settings():
-    """Change some of floor, tempo_s, sound: all of them or none (the store validates)."""
+    """Change some of the settings (settings.py names them): all of them or none (the store validates)."""
     changes = request.get_json(silent=True)
     if not isinstance(changes, dict) or not changes:
         return json_error(400, 'send a JSON object such as {"floor": 0.5, "tempo_s": 3, "sound": true}')

@@ -10,7 +10,8 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 
 from mat.storage.pin import PinError, validate_pin
 from mat.daemon.live_socket import SETTINGS_CHANGED
-from mat.pipeline.settings import SettingsError
+from mat.pipeline.settings import (PLAN_REPS_MAX, PLAN_REPS_MIN, PLAN_SETS_MAX, PLAN_SETS_MIN, REST_MAX_S,
+                                   REST_MIN_S, VARIANTS, SettingsError)
 from mat.profiles import ProfileError
 
 from web.db import get_store
@@ -18,6 +19,13 @@ from web.guards import pin_lock, require_pin, set_pin, status_for
 from web.live_relay import get_relay
 
 bp = Blueprint("settings", __name__)
+
+#: The variants in the user's words (settings.py owns the names and their order: the ladder).
+VARIANT_NAMES = {"bent_knee": "bent-knee", "dead_bug": "dead bug", "single_leg": "single-leg",
+                 "alternating": "alternating", "straight": "straight legs",
+                 "straight_weighted": "straight legs, light weight"}
+LIMITS = {"plan_sets": (PLAN_SETS_MIN, PLAN_SETS_MAX), "plan_reps": (PLAN_REPS_MIN, PLAN_REPS_MAX),
+          "rest_s": (REST_MIN_S, REST_MAX_S)}
 
 
 @bp.get("/settings")
@@ -30,8 +38,18 @@ def save():
     profile_id = _profile_id()
     try:
         require_pin(request.form.get("pin"))
-        get_store().update_settings(profile_id, floor=_number("floor"), tempo_s=_number("tempo_s"),
-                                    sound=request.form.get("sound") == "on")
+        changes = {"floor": _number("floor"), "tempo_s": _number("tempo_s"), "sound": request.form.get("sound") == "on"}
+        # The plan and the variant: only when the form has them (older forms and scripts send
+        # only the three above).
+        for field in ("plan_sets", "plan_reps", "rest_s"):
+            if field in request.form:
+                changes[field] = _number(field)
+        if "variant" in request.form:
+            changes["variant"] = request.form["variant"]
+        if "stop_depth" in request.form:
+            text = request.form["stop_depth"].strip()
+            changes["stop_depth"] = None if not text else _number("stop_depth") / 100  # the form says %
+        get_store().update_settings(profile_id, **changes)
     except PinError as problem:
         return render_settings(error=problem, status=status_for(problem))
     except (SettingsError, ProfileError) as problem:
@@ -58,11 +76,14 @@ def render_settings(error=None, pin_error=None, status: int = 200):
     profile_id = _profile_id()
     return render_template("settings.html", settings=store.get_settings(profile_id), profile=store.get_profile(profile_id),
                            profiles=store.list_profiles(), error=error, pin_error=pin_error,
-                           saved=saved, page="settings"), status
+                           saved=saved, page="settings", variants=VARIANTS, variant_names=VARIANT_NAMES,
+                           limits=LIMITS), status
 
 
 def _number(field: str) -> float:
     text = request.form.get(field, "").strip()
+    if field in LIMITS and text.isdigit():
+        return int(text)
     if not text:
         raise SettingsError(field, "is missing")
     try:

@@ -9,6 +9,7 @@
     resting: ["Resting", "Ready · back flat"],
     exercising: ["Exercising", "Back glued · keep going"],
     lifted: ["Lifted", "Press your back down!"],
+    floor_finder: ["Floor finder", "Legs up, then follow the beat down"],
     offline: ["Mat offline", "The mat's daemon is not answering: retrying…"],
   };
   // Why the mat cannot calibrate yet (the pipeline's calibration_problem), and what helps.
@@ -103,7 +104,31 @@
     box.textContent = heldNote || "You are holding your breath: breathe.";
   }
 
+  // The plan: set x of y, perfect reps toward the set's target, the rest countdown, the depth.
+  function showCoach(coach) {
+    if (!coach) return;
+    $("plan-set").textContent = coach.finished ? "done" : `${coach.set_of_plan} of ${coach.plan_sets}`;
+    $("plan-perfect").textContent = `${Math.min(coach.set_perfect, coach.plan_reps)} / ${coach.plan_reps}`;
+    const rest = coach.rest_remaining_s;
+    $("rest").textContent = rest === null ? "–" : `${Math.floor(rest / 60)}:${String(Math.ceil(rest) % 60).padStart(2, "0")}`;
+    $("depth").textContent = coach.depth === null ? "–" : `${Math.round(coach.depth * 100)} %`;
+    const finder = coach.floor_finder;
+    if (finder) {
+      $("coach-note").textContent = finder.beat < 0 ? "Floor finder: legs up…" : `Floor finder: beat ${finder.beat} of ${finder.beats}`;
+    } else if (rest !== null && rest > 0) {
+      $("coach-note").textContent = "Rest: the next set starts at the two notes.";
+    }
+  }
+  const COACH_NOTES = {
+    stop_cue: () => "Stop here: your back gives way just below.",
+    bounce: () => "Bounce: you rebounded at the bottom. Lower with muscle, not momentum.",
+    set_done: (e) => (e.last ? "Plan done: well done." : `Set ${e.set} done: rest.`),
+    floor_finder_result: (e) => (e.reached_floor ? "Floor finder: you reached the floor." : `Floor finder: your back began to give way at about ${Math.round(e.angle_deg)}°.`),
+    floor_finder_problem: (e) => `Floor finder stopped: ${e.reason}.`,
+  };
+
   function onEvent(event) {
+    if (COACH_NOTES[event.type]) $("coach-note").textContent = COACH_NOTES[event.type](event);
     if (event.type !== "breath_hold") return;
     heldNote = `You have held your breath ${Math.round(event.duration_s)} s: breathe.`;
     heldUntil = Date.now() + HELD_SHOWN_MS;
@@ -166,6 +191,7 @@
     drawHeatmap(state);
     showBreathing(state);
     showWarnings(state);
+    showCoach(state.coach);
   }
   function onDaemon(connected) {
     daemonUp = connected;
