@@ -193,3 +193,13 @@ def test_the_button_steps_through_the_profiles_with_one_chirp_per_place(store):
     assert names == [("Anna", 2, 0.7), ("Ben", 3, 0.35), ("Guest", 4, 0.5), ("Me", 1, 0.5)]
     assert store.current_profile_id() == store.list_profiles()[0]["id"]
     assert json.loads(store.db.execute("SELECT value FROM settings WHERE key='current_profile'").fetchone()[0]) == 1
+
+
+def test_mat_bench_profiles_counts_every_session_of_a_family_and_rarely_names_the_wrong_person():
+    from mat.tools.profilebench import DAYS, ENROLLED, PEOPLE, STRANGERS, run
+
+    result = run(families=1, seed=15)
+    assert result["sessions"] + result["no_calibration"] == PEOPLE * (DAYS - ENROLLED)
+    assert result["right"] + result["wrong"] + result["abstain"] == result["sessions"]
+    assert result["stranger_abstain"] + result["stranger_wrong"] == STRANGERS
+    assert result["right"] > 0 and result["wrong"] <= 0.1 * result["sessions"]
