@@ -207,6 +207,28 @@ def test_creep_restarts_after_the_cells_are_unloaded():
     assert np.abs(np.diff(lying)).max() < 0.02 * lying.mean()
 
 
+def test_a_cell_whose_load_goes_reads_it_gone_at_once():
+    """Creep is a factor on the reading of the load lying on the cell (hardware/README.md,
+    "What real sensors do"): when an arch empties the lumbar cells after a minute of creep, the
+    strain still recovering scales with what is left, so the reading falls with the load."""
+    p = sim(QUIET_MAT + "person seed=2 relaxed_level=0.7\nlie_down 0.5\npress 60\n"
+            "set reps=2 descent_s=3 arch_reps=1 arch_kind=held arch_depth=0.05 arch_fall_s=0.12\nrest 5")
+    arch = next(e for e in p.events if e["kind"] == "arch")
+    times = np.arange(0.0, arch["t"] + 0.6, 0.005)
+    frames = p.frames(times)
+    lumbar = (1, slice(None))  # row 1: the apex of the lumbar curve, emptied most
+
+    def creep_at(t):
+        i = int(np.searchsorted(times, t))
+        return sensed_load(p, frames[i])[lumbar].sum() / p.loads(times[i])[lumbar].sum()
+
+    before = creep_at(arch["t"] - 0.05)
+    assert before > 1.25  # a minute of creep
+    # from the moment the load has fallen, the reading over the load stays at most what it was
+    fallen = arch["t"] + arch["fall"] + 0.02
+    assert all(creep_at(t) < before + 0.05 for t in np.arange(fallen, fallen + 0.3, 0.02))
+
+
 def test_unloaded_cells_conduct_a_little_and_wander():
     p = sim("mat seed=6 noise=0 adc_noise=0 hum_mv=0\nperson\nempty 120\nlie_down 1\nrelax 10")
     empty_early, empty_late, loaded = p.counts(1.0), p.counts(90.0), p.counts(125.0)

@@ -143,6 +143,9 @@ ARCH_KINDS = {
 #: Creep restarts when a cell's load moves this share away from its load at the last restart.
 CREEP_RESTART = 0.25
 #: After a restart the old creep strain recovers with this time constant (s): no jump in reading.
+#: Creep is a factor on the reading of whatever load lies on the cell (1 + c·ln(1 + t/1 s),
+#: hardware/README.md), so the strain still recovering scales with the load too: a cell whose
+#: load goes reads it gone at once, not the old strain.
 CREEP_RECOVERY_S = 0.4
 #: Unloaded conductance per material, as a share of a typically loaded cell's (hardware/README.md:
 #: Velostat hundreds to a few thousand counts, FSRs a few counts).
@@ -863,13 +866,13 @@ class SimulatedPerson:
         self._noise = np.random.default_rng(self._noise_seed)
         self._creep_since = np.zeros(shape)
         self._creep_ref = np.zeros(shape)
-        self._creep_residual = np.zeros(shape)  # load units, recovering after a restart
+        self._creep_residual = np.zeros(shape)  # strain (a share of the reading), recovering after a restart
         self._frozen: dict[tuple[int, int], float] = {}
         self._last_t = -math.inf
 
     def _crept(self, times: np.ndarray, load: np.ndarray) -> np.ndarray:
-        """Load as the material reports it after creep: L·(1 + c·ln(1 + age/1 s)) + old strain
-        recovering. The age restarts whenever the cell's load moves a lot from its last restart."""
+        """Load as the material reports it after creep: L·(1 + c·ln(1 + age/1 s) + old strain
+        recovering). The age restarts whenever the cell's load moves a lot from its last restart."""
         out = np.empty_like(load)
         for r in range(self.rows):
             for c in range(self.cols):
@@ -884,12 +887,12 @@ class SimulatedPerson:
                     if not moved.size or not moved[hit]:
                         j = len(col)
                     age = np.maximum(times[i:j] - since, 0.0)
-                    out[i:j, r, c] = col[i:j] * (1 + coeff * np.log1p(age)) + residual * np.exp(-age / CREEP_RECOVERY_S)
+                    out[i:j, r, c] = col[i:j] * (1 + coeff * np.log1p(age) + residual * np.exp(-age / CREEP_RECOVERY_S))
                     if j >= len(col):
                         break
                     age_j = max(times[j] - since, 0.0)
-                    before = col[j] * (1 + coeff * math.log1p(age_j)) + residual * math.exp(-age_j / CREEP_RECOVERY_S)
-                    residual, since, ref = before - col[j], times[j], col[j]  # continuous reading
+                    strain = coeff * math.log1p(age_j) + residual * math.exp(-age_j / CREEP_RECOVERY_S)
+                    residual, since, ref = strain, times[j], col[j]  # continuous reading
                     i = j
                 self._creep_ref[r, c], self._creep_since[r, c], self._creep_residual[r, c] = ref, since, residual
         return out
