@@ -1,5 +1,5 @@
 """Each coaching cue's sound on the buzzer pin (gpiozero's mock pins, a virtual clock), the
-button's short and long press, and the floor finder's stored results."""
+button (a press, holds of one and two steps), and the floor finder's stored results."""
 import pytest
 
 from hardware import feedback as fb

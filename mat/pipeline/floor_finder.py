@@ -1,6 +1,6 @@
 """The floor finder: the physiotherapist's double-leg-lowering test, done by the mat, by ear.
 
-Started by a command (the page, a long press of the button, `mat floor-finder`) while someone
+Started by a command (the page, holding the button two ticks, `mat floor-finder`) while someone
 lies calibrated on the mat. It runs on a fixed beat so the person can follow it without a
 screen:
 
@@ -29,7 +29,8 @@ GIVE_WAY_DROP = 0.25
 #: ...but the stop always comes before the floor is crossed (fraction above the floor).
 BEFORE_FLOOR = 0.05
 #: The legs are up at "go" when the sacral row's load has risen this much (log ratio) over its
-#: level at the start: the legs' weight goes through the pelvis (reps.py).
+#: level at the start, or over its calibration (legs on the floor) when the legs were already
+#: rising at the start: the legs' weight goes through the pelvis (reps.py).
 LEGS_UP_RISE = 0.05
 #: The contact's level at "go" is its median over this long before it (s).
 LEVEL_S = 1.0
@@ -95,7 +96,7 @@ class FloorFinder:
             return "no contact reading"
         values = sorted(c for _, c in self._recent)
         self._level = values[len(values) // 2]
-        if sacral is None or self._start_sacral is None or sacral - self._start_sacral < LEGS_UP_RISE:
+        if sacral is None or self._start_sacral is None or sacral - min(self._start_sacral, 0.0) < LEGS_UP_RISE:
             return "legs not up"
         return None
 

@@ -202,3 +202,30 @@ def test_a_pin_set_on_the_settings_page_guards_changes_from_every_browser(site, 
     finally:
         other.context.close()
     assert [p for p in page.problems if "403" not in p] == []  # the wrong PIN's page is a 403
+
+
+def coach_state(**changes) -> dict:
+    """The live state's `coach` part, as mat/pipeline/live.py sends it."""
+    coach = {"plan_sets": 3, "plan_reps": 10, "rest_s": 60, "sets_done": 1, "set_of_plan": 2, "set_perfect": 7,
+             "finished": False, "rest_remaining_s": None, "depth": 0.64, "stop_depth": 0.7, "floor_finder": None}
+    coach.update(changes)
+    return coach
+
+
+def test_live_page_shows_set_x_of_y_perfect_reps_toward_the_set_the_rest_countdown_and_cues(site, page, fake_daemon):
+    page.goto(site + "/")
+    fake_daemon.play([live_state("exercising", 0.9, coach=coach_state())])
+    page.locator("#plan-set", has_text="2 of 3").wait_for(timeout=5000)
+    assert page.locator("#plan-perfect").inner_text() == "7 / 10"
+    assert page.locator("#depth").inner_text() == "64 %"
+    assert page.locator("#rest").inner_text() == "–"
+    fake_daemon.event(make_event(31.0, "stop_cue", depth=0.61, stop_depth=0.7))
+    page.locator("#coach-note", has_text="Stop here").wait_for(timeout=5000)
+    fake_daemon.play([live_state("resting", 0.98, coach=coach_state(sets_done=2, set_of_plan=3, set_perfect=10,
+                                                                     rest_remaining_s=45.0, depth=None))])
+    page.locator("#rest", has_text="0:45").wait_for(timeout=5000)
+    assert page.locator("#plan-set").inner_text() == "3 of 3"
+    assert page.locator("#depth").inner_text() == "–"
+    fake_daemon.event(make_event(40.0, "set_done", set=3, perfect_reps=10, sets_planned=3, last=True))
+    page.locator("#coach-note", has_text="Plan done").wait_for(timeout=5000)
+    assert page.problems == []

@@ -110,7 +110,8 @@
     $("plan-set").textContent = coach.finished ? "done" : `${coach.set_of_plan} of ${coach.plan_sets}`;
     $("plan-perfect").textContent = `${Math.min(coach.set_perfect, coach.plan_reps)} / ${coach.plan_reps}`;
     const rest = coach.rest_remaining_s;
-    $("rest").textContent = rest === null ? "–" : `${Math.floor(rest / 60)}:${String(Math.ceil(rest) % 60).padStart(2, "0")}`;
+    const left = rest === null ? null : Math.ceil(rest);
+    $("rest").textContent = left === null ? "–" : `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
     $("depth").textContent = coach.depth === null ? "–" : `${Math.round(coach.depth * 100)} %`;
     const finder = coach.floor_finder;
     if (finder) {
