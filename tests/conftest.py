@@ -9,6 +9,9 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
+from hardware.clock import VirtualClock
+from hardware.feedback import Feedback
+from mat.daemon.alerts import AlertSounds
 from mat.daemon.live_socket import LiveServer
 from mat.storage.store import Store, StoreWriter
 from web import create_app
@@ -22,6 +25,15 @@ def mock_pins():
     yield Device.pin_factory
     Device.pin_factory.reset()
     Device.pin_factory = None
+
+
+@pytest.fixture
+def rig(mock_pins):
+    """A virtual clock, a Feedback on the mock pins ticked by hand, and the alerts playing on it."""
+    clock = VirtualClock()
+    feedback = Feedback(clock=clock, threaded=False)
+    yield clock, feedback, AlertSounds(feedback)
+    feedback.close()
 
 
 # -- the web app on a seeded database ---------------------------------------------------------

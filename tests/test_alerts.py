@@ -3,22 +3,7 @@ pins, a virtual clock)."""
 import pytest
 
 from hardware import feedback as fb
-from hardware.clock import VirtualClock
-from hardware.feedback import Feedback
-from mat.daemon.alerts import AlertSounds
 from mat.pipeline.liftoff import Zone
-
-
-@pytest.fixture
-def rig():
-    from gpiozero import Device
-    from gpiozero.pins.mock import MockFactory, MockPWMPin
-
-    Device.pin_factory = MockFactory(pin_class=MockPWMPin)
-    clock = VirtualClock()
-    feedback = Feedback(clock=clock, threaded=False)
-    yield clock, feedback, AlertSounds(feedback)
-    feedback.close()
 
 
 def play(clock, alerts, seconds, zone=None, events_at=None, step=0.005):

@@ -3,23 +3,8 @@ button (a press, holds of one and two steps), and the floor finder's stored resu
 import pytest
 
 from hardware import feedback as fb
-from hardware.clock import VirtualClock
-from hardware.feedback import Feedback
-from mat.daemon.alerts import AlertSounds
 from mat.daemon.live_socket import CALIBRATE, FLOOR_FINDER
 from mat.storage.store import Store, StoreWriter
-
-
-@pytest.fixture
-def rig():
-    from gpiozero import Device
-    from gpiozero.pins.mock import MockFactory, MockPWMPin
-
-    Device.pin_factory = MockFactory(pin_class=MockPWMPin)
-    clock = VirtualClock()
-    feedback = Feedback(clock=clock, threaded=False)
-    yield clock, feedback, AlertSounds(feedback)
-    feedback.close()
 
 
 def pin_history(clock, feedback, alerts, events, seconds=1.5, rest=None, step=0.005):

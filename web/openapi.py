@@ -113,6 +113,12 @@ def _live_state_schema() -> dict:
     }}
 
 
+def _profile_query(description: str) -> dict:
+    """?profile=N, as web.api.sessions.profile_filter reads it."""
+    return {"name": "profile", "in": "query", "required": False, "description": description,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SESSION_ID}}
+
+
 def openapi_spec(max_live_clients: int) -> dict:
     settings_props = {
         "floor": {"enum": list(FLOOR_CHOICES),
@@ -145,9 +151,7 @@ def openapi_spec(max_live_clients: int) -> dict:
         "paths": {
             "/api/sessions": {"get": {
                 "summary": "every session, newest first", "tags": ["history"],
-                "parameters": [{"name": "profile", "in": "query", "required": False,
-                                "description": "only this profile's sessions",
-                                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SESSION_ID}}],
+                "parameters": [_profile_query("only this profile's sessions")],
                 "responses": {"200": _json({"type": "array", "items": _ref("Session")}, "the sessions"),
                               "400": _error("`profile` is not a profile number")}}},
             "/api/sessions/{session_id}": {
@@ -234,9 +238,7 @@ def openapi_spec(max_live_clients: int) -> dict:
             "/api/floor-finder": _command("start the floor finder (the double-leg-lowering test, by ear)"),
             "/api/floor-tests": {"get": {
                 "summary": "the floor finder's results of whom the mat serves, oldest first", "tags": ["history"],
-                "parameters": [{"name": "profile", "in": "query", "required": False,
-                                "description": "this profile's results instead",
-                                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SESSION_ID}}],
+                "parameters": [_profile_query("this profile's results instead")],
                 "responses": {"200": _json({"type": "array", "items": _ref("FloorTest")}, "the results"),
                               "400": _error("`profile` is not a profile number")}}},
             "/api/live": {"get": {
