@@ -4,6 +4,7 @@
 
     load map ─> Calibrator ─> LumbarContact ─> LiftOffDetector ─> lift-offs ─┐
                                     └─────────────────────────> RepCounter <─┘
+                                                            └─> Coach (depth, stop cue, plan, bounce)
             ─> BreathingEstimator (rate, held breaths)
     every event ─> SessionTally ─> `session_end`
 
