@@ -1,4 +1,4 @@
-"""Nothing lost: the daemon killed with SIGKILL at random moments, 50 times.
+"""Nothing lost: the daemon killed with SIGKILL at random moments, 30 times.
 
 Each time the database must pass PRAGMA integrity_check, every session finished before must be
 intact, the interrupted one must keep all but at most about its last second of frames, and the
@@ -14,7 +14,8 @@ import pytest
 from emulated_daemon import start_emulated_daemon
 from mat.storage.store import Store
 
-KILLS = 50
+#: Each kill takes about 4.6 s of real time: 30 keep `make test` inside CI's 15 minutes.
+KILLS = 30
 #: The commit interval is 1 s; allow the batch in flight plus scheduling slack (s).
 MAX_LOST_S = 1.5
 
@@ -36,7 +37,7 @@ def start_daemon(tmp_path: Path, scenario_text: str):
 
 
 @pytest.mark.slow
-def test_fifty_sigkills_lose_at_most_the_last_second_and_never_corrupt(tmp_path):
+def test_thirty_sigkills_lose_at_most_the_last_second_and_never_corrupt(tmp_path):
     rng = random.Random(7)
     closed_before: dict[int, dict] = {}
     killed_open: list[int] = []
@@ -68,7 +69,7 @@ def test_fifty_sigkills_lose_at_most_the_last_second_and_never_corrupt(tmp_path)
                     assert lived_s - t[-1] <= MAX_LOST_S + 0.5
                     frames_checked += 1
         store.close()
-    assert frames_checked >= 20  # most kills landed mid-session
+    assert frames_checked >= 12  # most kills landed mid-session
     process, _ = start_daemon(tmp_path, QUICK)
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=10)
