@@ -5,6 +5,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8080
+# Test workers: many tests wait on emulated real time (kills, brokers, browsers), so two run
+# well even on one CPU; more than four would starve the emulated daemons' threads.
+TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -lt 2 ] && n=2; [ $$n -gt 4 ] && n=4; echo $$n)
 
 .PHONY: demo test install browser broker bench clean
 
@@ -34,7 +37,7 @@ demo: $(STAMP)
 	$(BIN)/mat demo --port $(PORT)
 
 test: $(STAMP) browser broker
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS)
 
 bench: $(STAMP)
 	$(BIN)/mat bench

@@ -7,6 +7,7 @@ The live stream (/api/live) is endless, so it is left to its own tests in test_w
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -82,5 +83,6 @@ def test_no_input_breaks_the_api_and_every_answer_matches_its_description(case, 
         assert (after[0], after[1], after[2]["hash"]) == (before[0], before[1], before[2]["hash"])
     REQUESTS[f"{case.operation.label} ({mode})"] = counter.count  # cumulative for this operation
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "fuzz-requests.json").write_text(json.dumps(
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")  # one file per test worker
+    (ARTIFACTS / f"fuzz-requests-{worker}.json").write_text(json.dumps(
         dict(REQUESTS, total=sum(REQUESTS.values())), indent=1, sort_keys=True))

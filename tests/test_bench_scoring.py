@@ -201,6 +201,9 @@ def test_bench_skips_a_missing_recordings_directory_with_a_note(tmp_path, monkey
     monkeypatch.setattr(bench, "own_suite", lambda quick=False: {"tiny_own": TINY})
     monkeypatch.setattr(bench, "latency_suite", lambda quick=False: {})
     monkeypatch.setattr(bench, "measure_frame_rate", lambda seconds: 123.0)
+    # breathing has its own recordings and is not what this test is about
+    monkeypatch.setattr(bench, "measure_breathing", lambda *args, **kwargs: (None, []))
+    monkeypatch.setattr(bench, "measure_own_breathing", lambda *args, **kwargs: (None, []))
     assert main(["bench", "--quick", "--recordings", str(tmp_path / "nowhere"), "--floors", "0.5"]) == 0
     out = capsys.readouterr().out
     assert "external: not measured" in out and "nowhere" in out
