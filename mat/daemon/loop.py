@@ -314,6 +314,9 @@ class MatLoop:
             elif name == SETTINGS_CHANGED and self.people is not None:
                 self.people.reload()  # profiles made, renamed, deleted, their settings changed
                 self.apply_settings(self.people.settings)
+                if self.writer is not None and self.session_id is not None:  # a variant chosen on the page
+                    self.writer.assign_session(self.session_id, self.people.now.profile_id, self.pipeline.floor,
+                                               self.pipeline.tempo_s, self.people.settings["variant"])
             elif name == CHOOSE_PROFILE:
                 self._choose_profile(command.get("profile_id"))
             elif name == NEXT_PROFILE and self.people is not None:
