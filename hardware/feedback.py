@@ -34,6 +34,10 @@ FAULT: Pattern = ((330.0, 0.25), (None, 0.1), (262.0, 0.35))
 BREATHE: Pattern = ((392.0, 0.3), (494.0, 0.3), (587.0, 0.4), (None, 0.25), (494.0, 0.3), (392.0, 0.5))
 #: A profile chosen with the button: one short chirp per place in the list (profile n: n chirps).
 COUNT_CHIRP: Pattern = ((1568.0, 0.05), (None, 0.15))
+#: The variant chosen with the button: one note per rung, climbing a scale (rung n: n notes up
+#: from C5), so it cannot be mistaken for the profile's equal chirps.
+CLIMB_NOTES_HZ = (523.0, 587.0, 659.0, 698.0, 784.0, 880.0, 988.0, 1047.0)
+CLIMB_NOTE_S, CLIMB_GAP_S = 0.09, 0.05
 #: Coaching (soft, short, each its own shape, so they can be told apart by ear):
 #: nearing the depth where the back gives way: one soft low note, "stop here".
 STOP_HERE: Pattern = ((523.0, 0.15),)
@@ -62,6 +66,15 @@ WARNING_PERIOD_SLOW_S = 0.6
 WARNING_PERIOD_FAST_S = 0.12
 #: Buzzer changes kept in `tone_log` (for tests and the bench).
 TONE_LOG_LENGTH = 10_000
+
+
+def climb_pattern(count: int) -> Pattern:
+    """`count` notes up the scale (1 to len(CLIMB_NOTES_HZ)), each followed by a short gap."""
+    count = min(max(1, int(count)), len(CLIMB_NOTES_HZ))
+    steps: list[tuple[float | None, float]] = []
+    for frequency in CLIMB_NOTES_HZ[:count]:
+        steps += [(frequency, CLIMB_NOTE_S), (None, CLIMB_GAP_S)]
+    return tuple(steps)
 
 
 def warning_period_s(level: float) -> float:
@@ -148,6 +161,10 @@ class Feedback:
     def chirps(self, count: int) -> None:
         """`count` short chirps (the button's profile n)."""
         self._play(COUNT_CHIRP * max(1, int(count)))
+
+    def climb(self, count: int) -> None:
+        """`count` notes climbing a scale (the button's variant: rung n of the ladder)."""
+        self._play(climb_pattern(count))
 
     def play(self, pattern: Pattern) -> None:
         """Any pattern (the coaching sounds above)."""

@@ -65,7 +65,7 @@ def test_the_description_covers_every_api_route_and_nothing_else(client):
 schema = schemathesis.openapi.from_dict(openapi_spec(DEFAULT_CONFIG["MAX_LIVE_CLIENTS"]))
 
 
-#: Examples per operation and mode: with 24 operations, twice (with and without a PIN), this is
+#: Examples per operation and mode: with 25 operations, twice (with and without a PIN), this is
 #: about 10 000 requests, which keeps `make test` inside CI's 15 minutes.
 FUZZ_EXAMPLES = 200
 

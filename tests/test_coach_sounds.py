@@ -1,5 +1,5 @@
 """Each coaching cue's sound on the buzzer pin (gpiozero's mock pins, a virtual clock), the
-button (a press, holds of one and two steps), and the floor finder's stored results."""
+button (a press, holds of one, two and three steps), and the floor finder's stored results."""
 import pytest
 
 from hardware import feedback as fb
@@ -69,10 +69,10 @@ def test_the_lifted_tone_outranks_a_stop_cue(rig):
     assert history == [(0.0, fb.LIFTED_HZ)]
 
 
-def test_the_button_steps_profiles_on_a_press_recalibrates_after_one_step_and_finds_the_floor_after_two(rig):
+def test_the_button_steps_profiles_on_a_press_recalibrates_after_one_step_finds_the_floor_after_two_and_steps_the_variant_after_three(rig):
     import time
 
-    from mat.daemon.live_socket import NEXT_PROFILE
+    from mat.daemon.live_socket import NEXT_PROFILE, NEXT_VARIANT
     from mat.daemon.wiring import BUTTON_STEP_S, wire_button
 
     class Loop:
@@ -88,18 +88,28 @@ def test_the_button_steps_profiles_on_a_press_recalibrates_after_one_step_and_fi
     assert button.hold_time == BUTTON_STEP_S and button.hold_repeat
     button.hold_time = 0.5  # gpiozero times the hold on its own thread in real time: short here
     pin = button.pin
-    for held_s in (0.05, 0.75, 1.3):  # no step, one step, two steps
+    for held_s in (0.05, 0.75, 1.3, 1.8, 2.3):  # no step, one, two, three, four steps
         pin.drive_low()
         time.sleep(held_s)
         pin.drive_high()
         time.sleep(0.15)
     # Only letting go acts: a long hold is not also a profile step or a calibration.
-    assert loop.commands == [NEXT_PROFILE, CALIBRATE, FLOOR_FINDER]
+    assert loop.commands == [NEXT_PROFILE, CALIBRATE, FLOOR_FINDER, NEXT_VARIANT, NEXT_VARIANT]
+
+
+@pytest.mark.parametrize("rung", [1, 4, 6])
+def test_the_variant_chosen_with_the_button_is_announced_by_n_notes_climbing_for_rung_n(rig, rung):
+    clock, feedback, alerts = rig
+    feedback.climb(rung)
+    history = pin_history(clock, feedback, alerts, [], seconds=1.2)
+    assert close_to(history, shape(fb.climb_pattern(rung))), history
+    assert [f for _, f in history if f is not None] == list(fb.CLIMB_NOTES_HZ[:rung])  # each note higher
+    assert len(set(fb.CLIMB_NOTES_HZ[:rung]) & {fb.COUNT_CHIRP[0][0]}) == 0  # never the profile's chirp
 
 
 def test_a_floor_finder_result_is_stored_with_its_stop_here_depth(tmp_path):
     store = Store(tmp_path / "flatback.db")
-    assert store.schema_version == 7
+    assert store.schema_version >= 7
     writer = StoreWriter(store, commit_interval_s=0.05)
     session_id = writer.open_session({"floor": 0.5, "tempo_s": 3.0, "rows": 4, "cols": 4, "material": "velostat",
                                       "gain": 1})

@@ -94,3 +94,54 @@ def test_holding_the_button_recalibrates_through_the_loops_own_thread(tmp_path):
             loop.step()
     # Nothing calibrates in a rest by itself: the press did (at the next still stretch).
     assert [e for e in loop.event_log if e["type"] == "calibrated" and e["t"] > pressed_t]
+
+
+def test_holding_the_button_three_ticks_steps_the_variant_announced_by_a_climb_and_stored(tmp_path):
+    """Held three ticks (each one a tick on the buzzer) and let go, in a rest: the person served
+    steps up the ladder (straight → straight with a light weight, rung 6): six notes climb on
+    the buzzer pin, and the profile and the session under way are stored on the new rung."""
+    from contextlib import ExitStack
+
+    from gpiozero import Device
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    from hardware import feedback as fb
+    from hardware.clock import VirtualClock
+    from mat.config import load_config
+    from mat.daemon.wiring import build_loop
+
+    Device.pin_factory = MockFactory(pin_class=MockPWMPin)
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(f'[paths]\nstate_dir = "{tmp_path}"\n')
+    clock = VirtualClock()
+    with ExitStack() as parts:
+        loop = build_loop(load_config(config_file, env={}), parts, emulated=True, clock=clock,
+                          live_path=str(tmp_path / "mat.sock"))
+        while not any(e["type"] == "set_end" for e in loop.event_log):  # in the rest after the first set
+            loop.step()
+        rest_t = clock.monotonic() + 0.5
+        while clock.monotonic() < rest_t:
+            loop.step()
+        served = loop.people.now.profile_id
+        assert loop.people.settings["variant"] == "straight" and loop.live_state()["variant"] == "straight"
+        button = loop.feedback.button
+        button.hold_time = 0.3  # gpiozero times the hold on its own thread in real time: short here
+        held_from = len(loop.feedback.tone_log)
+        button.pin.drive_low()
+        let_go = time.monotonic() + 3 * 0.3 + 0.15
+        while time.monotonic() < let_go:
+            loop.step()
+            time.sleep(0.004)  # the loop's virtual time runs about as fast as the hold's real one
+        button.pin.drive_high()
+        until = clock.monotonic() + 2.0
+        while clock.monotonic() < until:
+            loop.step()
+        heard = [f for _, f in loop.feedback.tone_log[held_from:] if f is not None]
+        assert heard == [fb.BEAT[0][0]] * 3 + list(fb.CLIMB_NOTES_HZ[:6]), heard
+        assert loop.live_state()["variant"] == "straight_weighted"
+        session_id = loop.session_id
+        loop.writer.flush()
+        store = Store(tmp_path / "flatback.db")
+        assert store.get_settings(served)["variant"] == "straight_weighted"
+        assert store.get_session(session_id)["variant"] == "straight_weighted"
+        store.close()

@@ -46,11 +46,12 @@ def create_app(config: dict | None = None):
 
     from web import api, db, guards, metrics, vendor
     from web.live_relay import LiveRelay
-    from web.pages import floor, live, profiles, sessions, settings
+    from web.pages import floor, live, profiles, sessions, settings, week
 
     db.init_app(app)
     app.extensions["live_relay"] = LiveRelay(app.config["LIVE_SOCKET"], app.config["MAX_LIVE_CLIENTS"])
-    for blueprint in (live.bp, sessions.bp, floor.bp, profiles.bp, settings.bp, api.bp, vendor.bp, metrics.bp):
+    for blueprint in (live.bp, sessions.bp, week.bp, floor.bp, profiles.bp, settings.bp, api.bp, vendor.bp,
+                      metrics.bp):
         app.register_blueprint(blueprint)
     guards.install(app)
     return app

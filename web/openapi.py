@@ -13,6 +13,7 @@ from mat.pipeline.settings import (FLOOR_CHOICES, PLAN_REPS_MAX, PLAN_REPS_MIN, 
                                    TEMPO_MIN_S, VARIANTS)
 from mat.profiles import COLOUR_PATTERN, NAME_MAX, NAME_PATTERN
 from mat.profiles.report import CSV_FIELDS
+from mat.profiles.week import DEFAULT_WEEKS, MAX_WEEKS
 from mat.storage.store import MAX_SESSION_ID
 
 
@@ -110,7 +111,44 @@ def _live_state_schema() -> dict:
         "totals": {"type": "object", "properties": {k: {"type": "integer", "minimum": 0}
                                                     for k in ("liftoffs", "reps", "sessions")}},
         "mqtt": {"type": ["object", "null"], "description": "the MQTT publisher's figures; null when off"},
+        "variant": {"enum": [*VARIANTS, None], "description": "the variant of whom the mat serves (the button "
+                                                              "held three ticks steps it)"},
     }}
+
+
+def _week_view_schema() -> dict:
+    """mat.profiles.week.week_view's answer."""
+    whole = {"type": "integer", "minimum": 0}
+    week = {"type": "object", "required": ["start", "sessions", "reps", "perfect_reps", "mean_descent_s"],
+            "properties": {"start": DAY, "sessions": whole, "reps": whole, "perfect_reps": whole,
+                           "mean_descent_s": _nullable("number")}}
+    proposal = {"type": "object", "required": ["variant", "direction", "reps", "slow_perfect_reps", "liftoff_reps"],
+                "additionalProperties": False, "properties": {
+                    "variant": {"enum": list(VARIANTS)}, "direction": {"enum": ["harder", "easier"]},
+                    "reps": whole, "slow_perfect_reps": whole, "liftoff_reps": whole}}
+    return {"type": "object", "required": ["profile", "goal", "this_week", "weeks", "descents", "ladder"],
+            "properties": {
+                "profile": {"type": "object", "required": ["id", "name", "colour"]},
+                "goal": {"type": "object", "required": ["min", "max"], "properties": {"min": whole, "max": whole}},
+                "this_week": {"allOf": [week, {"type": "object", "required": ["status"], "properties": {
+                    "status": {"enum": ["short", "met", "beyond"]}}}]},
+                "weeks": {"type": "array", "items": week, "minItems": 1, "description": "oldest first"},
+                "descents": {"type": "array", "description": "each trained session's mean descent, oldest first",
+                             "items": {"type": "object", "required": ["session_id", "started_at", "mean_descent_s"]}},
+                "ladder": {"type": "object", "required": ["variant", "rung", "rungs", "seen", "suggestion", "proposal"],
+                           "properties": {
+                               "variant": {"enum": list(VARIANTS)},
+                               "rung": {"type": "integer", "minimum": 1, "maximum": len(VARIANTS)},
+                               "rungs": {"type": "array", "items": {"enum": list(VARIANTS)}},
+                               "session_id": _nullable("integer", description="the latest trained session"),
+                               "session_started_at": _nullable("string", format="date-time"),
+                               "seen": {"enum": ["alternating", "single_leg", None]},
+                               "suggestion": {"enum": ["alternating", "single_leg", None],
+                                              "description": "the variant the latest session looked like, when "
+                                                             "it is not the one chosen"},
+                               "proposal": {"oneOf": [{"type": "null"}, proposal],
+                                            "description": "15 perfect reps with a 3 s descent: the next rung; "
+                                                           "lift-offs in over a third of the reps: an easier one"}}}}}
 
 
 def _profile_query(description: str) -> dict:
@@ -219,6 +257,18 @@ def openapi_spec(max_live_clients: int) -> dict:
                         "responses": {"200": _json(_ref("Report"), "the report"),
                                       "400": _error("a bad profile number or day"), "404": NO_PROFILE}},
             },
+            "/api/profiles/{profile_id}/week": {
+                "parameters": [PROFILE_ID,
+                               {"name": "weeks", "in": "query", "required": False,
+                                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_WEEKS},
+                                "description": f"weeks up to this one (default {DEFAULT_WEEKS})"}],
+                "get": {"summary": "the week view: sessions against 2–3 a week, perfect reps per week, descent "
+                                   "tempo, and the ladder (the rung, a suggested variant, a proposed rung)",
+                        "tags": ["profiles"],
+                        "responses": {"200": _json(_ref("WeekView"), "the week view"),
+                                      "400": _error("a bad profile number or number of weeks"),
+                                      "404": NO_PROFILE}},
+            },
             "/api/settings": {
                 "get": {"summary": "the user's settings", "tags": ["settings"],
                         "responses": {"200": _json(_ref("Settings"), "the settings")}},
@@ -291,6 +341,7 @@ def openapi_spec(max_live_clients: int) -> dict:
                            "totals": {"type": "object", "required": ["sessions", "reps", "perfect_reps", "liftoffs"]},
                            "floor_finder": {"type": "array"},
                            "sessions": {"type": "array", "items": {"type": "object", "required": list(CSV_FIELDS)}}}},
+            "WeekView": _week_view_schema(),
             "Pin": {"type": "object", "required": ["pin"], "additionalProperties": False, "properties": {
                 "pin": {"type": "string", "pattern": f"^{PIN_PATTERN.pattern}$"}}},
             "PinStatus": {"type": "object", "required": ["set", "unlocked", "unlocked_for_s"],
@@ -314,12 +365,22 @@ def openapi_spec(max_live_clients: int) -> dict:
                                           description="held breaths cued; null: not measured (stored before)"),
                 "mean_breath_bpm": _nullable("number", exclusiveMinimum=0,
                                              description="mean of the session's known breathing rates "
-                                                         "(breaths/min; known only lying still), or null")}},
+                                                         "(breaths/min; known only lying still), or null"),
+                "variant": {"enum": [*VARIANTS, None],
+                            "description": "the variant it was done on; null: stored before variants were"},
+                "variant_seen": {"enum": ["alternating", "single_leg", None],
+                                 "description": "what the reps' left/right sway showed; null: both legs or "
+                                                "too little to tell"}}},
             "Rep": {"type": "object", "required": ["set_no", "rep_no", "perfect"], "properties": {
                 "set_no": {"type": "integer"}, "rep_no": {"type": "integer"},
                 "t_top": _nullable("number"), "t_bottom": _nullable("number"), "t_end": _nullable("number"),
                 "descent_s": _nullable("number"), "perfect": {"enum": [0, 1]},
-                "balance": _nullable("number")}},
+                "balance": _nullable("number"),
+                "depth": _nullable("number", description="how far down the legs went (0 vertical, 1 the "
+                                                         "person's full lowering)"),
+                "bounce": {"enum": [0, 1, None], "description": "it rebounded at its bottom; null: not known"},
+                "sway": _nullable("number", description="the centre of pressure's move from top to bottom "
+                                                        "(share of the half-width; − left, + right)")}},
             "FloorTest": {"type": "object", "required": ["id", "taken_at", "beats", "angle_deg", "depth",
                                                          "reached_floor"], "properties": {
                 "id": {"type": "integer"}, "taken_at": {"type": "string", "format": "date-time"},

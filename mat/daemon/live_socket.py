@@ -25,7 +25,9 @@ CALIBRATE, START_SESSION, STOP_SESSION, SETTINGS_CHANGED = "calibrate", "start_s
 #: {"cmd": "choose_profile", "profile_id": N}: this person is on the mat (or lies down next);
 #: "next_profile": the button's step to the next profile. "floor_finder": start the floor finder.
 CHOOSE_PROFILE, NEXT_PROFILE, FLOOR_FINDER = "choose_profile", "next_profile", "floor_finder"
-COMMANDS = (CALIBRATE, START_SESSION, STOP_SESSION, SETTINGS_CHANGED, CHOOSE_PROFILE, NEXT_PROFILE, FLOOR_FINDER)
+NEXT_VARIANT = "next_variant"  # the button: the person on the mat steps up the ladder
+COMMANDS = (CALIBRATE, START_SESSION, STOP_SESSION, SETTINGS_CHANGED, CHOOSE_PROFILE, NEXT_PROFILE, FLOOR_FINDER,
+            NEXT_VARIANT)
 MAX_EVENTS_QUEUED = 1000
 MAX_COMMAND_BYTES = 4096
 

@@ -17,10 +17,11 @@ import numpy as np
 
 from mat.daemon.alerts import AlertSounds
 from mat.pipeline.events import Event
-from mat.daemon.live_socket import (CALIBRATE, CHOOSE_PROFILE, FLOOR_FINDER, NEXT_PROFILE, SETTINGS_CHANGED,
-                                    START_SESSION, STOP_SESSION)
+from mat.daemon.live_socket import (CALIBRATE, CHOOSE_PROFILE, FLOOR_FINDER, NEXT_PROFILE, NEXT_VARIANT,
+                                    SETTINGS_CHANGED, START_SESSION, STOP_SESSION)
 from mat.daemon.people import People
 from mat.pipeline import Pipeline
+from mat.pipeline.ladder import RUNGS, next_rung
 from mat.pipeline.live import live_state
 from mat.profiles.recognition import body_signature
 
@@ -205,7 +206,8 @@ class MatLoop:
         if self.writer is not None:
             self.writer.set_current_profile(profile_id)
             if self.session_id is not None:
-                self.writer.assign_session(self.session_id, profile_id, self.pipeline.floor, self.pipeline.tempo_s)
+                self.writer.assign_session(self.session_id, profile_id, self.pipeline.floor, self.pipeline.tempo_s,
+                                           self.people.settings["variant"])
 
     def _choose_profile(self, profile_id, announce: int | None = None) -> None:
         if self.people is None or not isinstance(profile_id, int) or isinstance(profile_id, bool):
@@ -214,6 +216,17 @@ class MatLoop:
             self._serve_profile()
             if announce is not None:
                 self.alerts.feedback.chirps(announce)
+
+    def _step_variant(self) -> None:
+        """The button: the person served steps to the next rung (the top wraps to the first),
+        for this session and the next, announced by n notes climbing for rung n."""
+        if self.people is None:
+            return
+        settings = self.people.settings
+        settings["variant"] = next_rung(settings["variant"])  # the loop's copy; the writer stores it
+        if self.writer is not None:
+            self.writer.set_variant(self.people.now.profile_id, settings["variant"], self.session_id)
+        self.alerts.feedback.climb(RUNGS.index(settings["variant"]) + 1)
 
     # -- storage ----------------------------------------------------------------------------
     def _store(self, t: float, counts, events: list[Event]) -> None:
@@ -247,7 +260,8 @@ class MatLoop:
     def _open_session(self, event: Event) -> None:
         meta = {"floor": self.pipeline.floor, "tempo_s": self.pipeline.tempo_s, "rows": self.pipeline.rows,
                 "cols": self.pipeline.cols, "material": self.pipeline.material, "gain": self.pipeline.gain,
-                "profile_id": None if self.people is None else self.people.now.profile_id}
+                "profile_id": None if self.people is None else self.people.now.profile_id,
+                "variant": None if self.people is None else self.people.settings["variant"]}
         self.session_id = self.writer.open_session(meta)
         for t, counts in self._pre_roll:
             self.writer.add_frame(self.session_id, t, counts)
@@ -265,6 +279,7 @@ class MatLoop:
             totals={"liftoffs": self.figures.liftoffs, "reps": self.figures.reps, "sessions": self.figures.sessions},
             mqtt=None if self.mqtt is None else self.mqtt.figures(),
             profile=None if self.people is None else self.people.live_state(),
+            variant=None if self.people is None else self.people.settings["variant"],
         )
         return state
 
@@ -299,11 +314,16 @@ class MatLoop:
             elif name == SETTINGS_CHANGED and self.people is not None:
                 self.people.reload()  # profiles made, renamed, deleted, their settings changed
                 self.apply_settings(self.people.settings)
+                if self.writer is not None and self.session_id is not None:  # a variant chosen on the page
+                    self.writer.assign_session(self.session_id, self.people.now.profile_id, self.pipeline.floor,
+                                               self.pipeline.tempo_s, self.people.settings["variant"])
             elif name == CHOOSE_PROFILE:
                 self._choose_profile(command.get("profile_id"))
             elif name == NEXT_PROFILE and self.people is not None:
                 profile_id, position = self.people.next_profile()
                 self._choose_profile(profile_id, announce=position)
+            elif name == NEXT_VARIANT:
+                self._step_variant()
             elif name == FLOOR_FINDER:
                 self._emit(self.pipeline.t, self.pipeline.start_floor_finder())
 

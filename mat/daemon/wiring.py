@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from hardware.feedback import BEAT as STEP_TICK
-from mat.daemon.live_socket import CALIBRATE, FLOOR_FINDER, NEXT_PROFILE
+from mat.daemon.live_socket import CALIBRATE, FLOOR_FINDER, NEXT_PROFILE, NEXT_VARIANT
 
 log = logging.getLogger(__name__)
 
@@ -100,17 +100,19 @@ def build_loop(config, parts: ExitStack, *, emulated: bool, scenario: str | None
 
 
 #: The button is one press or a hold counted in steps of this long (s): a press steps to the
-#: next profile; let go after one step it recalibrates, after two or more it starts the floor
-#: finder. Each step chirps, so someone lying down knows what letting go will do.
+#: next profile; let go after one step it recalibrates, after two it starts the floor finder,
+#: after three or more it steps the variant up the ladder. Each step ticks, so someone lying
+#: down knows what letting go will do.
 BUTTON_STEP_S = 2.0
-#: What letting go does after 0, 1 or 2+ steps held.
-BUTTON_ACTIONS = (NEXT_PROFILE, CALIBRATE, FLOOR_FINDER)
+#: What letting go does after 0, 1, 2 or 3+ steps held.
+BUTTON_ACTIONS = (NEXT_PROFILE, CALIBRATE, FLOOR_FINDER, NEXT_VARIANT)
 
 
 def wire_button(button, loop) -> None:
     """A press steps to the next profile (n short chirps for profile n); a hold of one step
-    recalibrates, of two the floor finder starts. gpiozero calls these on its own thread: the
-    loop takes them as commands, on its thread."""
+    recalibrates, of two the floor finder starts, of three the variant steps to the next rung
+    (n notes climbing for rung n). gpiozero calls these on its own thread: the loop takes them
+    as commands, on its thread."""
     held = {"steps": 0}
     button.hold_time = BUTTON_STEP_S
     button.hold_repeat = True

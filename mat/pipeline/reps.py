@@ -310,6 +310,12 @@ class RepCounter:
         return self._u
 
     @property
+    def lateral(self) -> float | None:
+        """The smoothed lateral centre of pressure now, from the calibrated centre as a share of
+        the half-width (a rep's balance's units; − left, + right), None before any."""
+        return None if self._lat is None else (self._lat - self.lateral_centre) / max((self._cols - 1) / 2, 1e-9)
+
+    @property
     def typical_swing(self) -> float | None:
         """The median swing of the person's recent clean reps (log ratio), None before any."""
         return self._swings.typical

@@ -5,6 +5,7 @@
     load map ─> Calibrator ─> LumbarContact ─> LiftOffDetector ─> lift-offs ─┐
                                     └─────────────────────────> RepCounter <─┘
                                                             └─> Coach (depth, stop cue, plan, bounce)
+                                                            └─> SideSwing (each rep's left/right sway)
             ─> BreathingEstimator (rate, held breaths)
     every event ─> SessionTally ─> `session_end`
 
@@ -25,15 +26,16 @@ from mat.pipeline.conditioning import ConditionedFrame
 from mat.pipeline.contact import LumbarContact
 from mat.pipeline.events import Event, count_liftoffs, make_event
 from mat.pipeline.floor_finder import FloorFinder
+from mat.pipeline.ladder import SideSwing, variant_seen
 from mat.pipeline.liftoff import LiftOffDetector, Zone, body_leaving
 from mat.pipeline.reps import RepCounter
 
 
 def summarize(events: Iterable[Event], start_t: float, end_t: float, sets: int | None = None) -> dict:
     """Reps, perfect reps, lift-offs (events.count_liftoffs' rule), sets, mean descent (s),
-    mean left/right balance, duration (s), held breaths and mean resting breathing rate
-    (breaths/min, or None) of a session's `events`. `sets` defaults to the highest set number
-    among its reps."""
+    mean left/right balance, duration (s), held breaths, mean resting breathing rate
+    (breaths/min, or None) and the variant the reps' sway showed (ladder.variant_seen) of a
+    session's `events`. `sets` defaults to the highest set number among its reps."""
     events = list(events)
     reps = [e for e in events if e["type"] == "rep"]
     descents = [r["descent_s"] for r in reps if r.get("descent_s") is not None]
@@ -52,6 +54,7 @@ def summarize(events: Iterable[Event], start_t: float, end_t: float, sets: int |
         "breath_holds": sum(1 for e in events if e["type"] == "breath_hold"),
         # Last: fields are only ever added to `session_end` (mat/README.md, "mat replay").
         "mean_breath_bpm": round(float(np.mean(rates)), 1) if rates else None,
+        "variant_seen": variant_seen(reps),
     }
 
 
@@ -104,6 +107,7 @@ class Session:
         self.reps = RepCounter(rows, cols, tempo_s)
         self.tally = SessionTally(t)
         self.coach = Coach(plan, stop_depth)
+        self.side_swing = SideSwing()
         self.floor_finder: FloorFinder | None = None
         self.breathing = BreathingEstimator(t)
         self.contact: float | None = None
@@ -178,6 +182,7 @@ class Session:
         events += self.reps.update(frame.t, frame.load, frame.alive, contact)
         self.contact = None if math.isnan(contact) else contact
         events += self.coach.update(frame.t, self.reps, self.contact, events)
+        self.side_swing.update(frame.t, self.reps.lateral, events)
         if self.floor_finder is not None:
             events += self.floor_finder.update(frame.t, self.contact,
                                                self.reps.sacral_log_ratio if self.reps.tilt is not None else None)

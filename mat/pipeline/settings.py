@@ -18,6 +18,10 @@ REST_MIN_S, REST_MAX_S = 10, 600
 #: The ladder, easiest rung first (the variant is part of the session; the page proposes the next
 #: rung or an easier one).
 VARIANTS = ("bent_knee", "dead_bug", "single_leg", "alternating", "straight", "straight_weighted")
+#: The variants in the user's words (the page and the README say these).
+VARIANT_NAMES = {"bent_knee": "bent-knee", "dead_bug": "dead bug", "single_leg": "single-leg",
+                 "alternating": "alternating", "straight": "straight legs",
+                 "straight_weighted": "straight legs, light weight"}
 #: The stop-here depth: how far down the legs may go before the back gives way, 0 = vertical,
 #: 1 = the floor (the floor finder sets it; null: learnt from the session's own lift-offs).
 STOP_DEPTH_MIN, STOP_DEPTH_MAX = 0.05, 1.0

@@ -135,6 +135,21 @@ MIGRATIONS: list[str] = [
         reached_floor INTEGER NOT NULL
     );
     """,
+    # v8: the ladder. Each session keeps the variant it was done on and the one its reps' sway
+    # showed (mat/pipeline/ladder.py); each rep its depth, bounce and sway, filled in from the
+    # stored rep events for sessions stored before (NULL where those did not carry them).
+    """
+    ALTER TABLE sessions ADD COLUMN variant TEXT;
+    ALTER TABLE sessions ADD COLUMN variant_seen TEXT;
+    ALTER TABLE reps ADD COLUMN depth REAL;
+    ALTER TABLE reps ADD COLUMN bounce INTEGER;
+    ALTER TABLE reps ADD COLUMN sway REAL;
+    UPDATE reps SET (depth, bounce, sway) = (
+        SELECT json_extract(e.json, '$.depth'), json_extract(e.json, '$.bounce'), json_extract(e.json, '$.sway')
+        FROM events e WHERE e.session_id = reps.session_id AND e.type = 'rep'
+          AND json_extract(e.json, '$.set') = reps.set_no AND json_extract(e.json, '$.rep') = reps.rep_no
+        LIMIT 1);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -482,26 +497,26 @@ def _open_session(db: sqlite3.Connection, session_id: int, meta: dict, started_a
     profile_id = meta.get("profile_id")
     if profile_id is None or db.execute("SELECT 1 FROM profiles WHERE id=?", (profile_id,)).fetchone() is None:
         profile_id = db.execute("SELECT id FROM profiles WHERE guest=1 ORDER BY id LIMIT 1").fetchone()[0]
-    db.execute("INSERT INTO sessions (id, started_at, floor, tempo_s, rows, cols, material, gain, profile_id)"
-               " VALUES (?,?,?,?,?,?,?,?,?)",
+    db.execute("INSERT INTO sessions (id, started_at, floor, tempo_s, rows, cols, material, gain, profile_id, variant)"
+               " VALUES (?,?,?,?,?,?,?,?,?,?)",
                (session_id, started_at, meta.get("floor"), meta.get("tempo_s"), meta.get("rows"), meta.get("cols"),
-                meta.get("material"), meta.get("gain"), profile_id))
+                meta.get("material"), meta.get("gain"), profile_id, meta.get("variant")))
 
 
 def _close_session(db: sqlite3.Connection, session_id: int, summary: dict, status: str, ended_at: str) -> None:
     db.execute(
         "UPDATE sessions SET status=?, ended_at=?, duration_s=?, reps=?, perfect_reps=?, liftoffs=?, sets=?,"
-        " mean_descent_s=?, balance=?, breath_holds=?, mean_breath_bpm=? WHERE id=?",
+        " mean_descent_s=?, balance=?, breath_holds=?, mean_breath_bpm=?, variant_seen=? WHERE id=?",
         (status, ended_at, summary.get("duration_s"), summary.get("reps", 0), summary.get("perfect_reps", 0),
          summary.get("liftoffs", 0), summary.get("sets", 0), summary.get("mean_descent_s"), summary.get("balance"),
-         summary.get("breath_holds"), summary.get("mean_breath_bpm"), session_id))
+         summary.get("breath_holds"), summary.get("mean_breath_bpm"), summary.get("variant_seen"), session_id))
 
 
 def session_message(session: dict) -> dict:
     """A finished session as it is published (MQTT `session` topic), from its stored row."""
     message = {"session_id": session["id"]}
     for key in ("started_at", "ended_at", "status", "duration_s", "reps", "perfect_reps", "liftoffs", "sets",
-                "mean_descent_s", "balance", "breath_holds", "mean_breath_bpm"):
+                "mean_descent_s", "balance", "breath_holds", "mean_breath_bpm", "variant", "variant_seen"):
         message[key] = session.get(key)
     return message
 
@@ -570,9 +585,14 @@ class StoreWriter:
         self._queue.put(("signature", session_id, signature))
 
     def assign_session(self, session_id: int, profile_id: int, floor: float | None = None,
-                       tempo_s: float | None = None) -> None:
-        """The session belongs to this profile (recognised or chosen), now with its floor and tempo."""
-        self._queue.put(("assign", session_id, profile_id, floor, tempo_s))
+                       tempo_s: float | None = None, variant: str | None = None) -> None:
+        """The session belongs to this profile (recognised or chosen), now with its floor, tempo
+        and variant."""
+        self._queue.put(("assign", session_id, profile_id, floor, tempo_s, variant))
+
+    def set_variant(self, profile_id: int, variant: str, session_id: int | None = None) -> None:
+        """The profile's variant changed on the mat (the button); the session under way is now on it."""
+        self._queue.put(("variant", session_id or 0, profile_id, variant))
 
     def set_current_profile(self, profile_id: int) -> None:
         self._queue.put(("current", 0, profile_id))
@@ -641,10 +661,11 @@ class StoreWriter:
                 elif kind == "rep":
                     e = item[2]
                     db.execute(
-                        "INSERT INTO reps (session_id, set_no, rep_no, t_top, t_bottom, t_end, descent_s, perfect, balance)"
-                        " VALUES (?,?,?,?,?,?,?,?,?)",
+                        "INSERT INTO reps (session_id, set_no, rep_no, t_top, t_bottom, t_end, descent_s, perfect, balance,"
+                        " depth, bounce, sway) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                         (session_id, e["set"], e["rep"], e.get("top_t"), e.get("bottom_t"), e.get("end_t", e["t"]),
-                         e["descent_s"], int(bool(e["perfect"])), e.get("balance")))
+                         e["descent_s"], int(bool(e["perfect"])), e.get("balance"), e.get("depth"),
+                         None if e.get("bounce") is None else int(bool(e["bounce"])), e.get("sway")))
                 elif kind == "floor_test":
                     result = item[2]
                     # The person whose session it is (or whom the mat serves), and their stop-here depth.
@@ -663,10 +684,15 @@ class StoreWriter:
                                (session_id, json.dumps(item[2])))
                 elif kind == "assign":
                     # a profile deleted meanwhile: the session stays where it is
-                    db.execute("UPDATE sessions SET profile_id=?, floor=COALESCE(?, floor), tempo_s=COALESCE(?, tempo_s)"
-                               " WHERE id=? AND EXISTS (SELECT 1 FROM profiles WHERE id=?)",
-                               (item[2], item[3], item[4], session_id, item[2]))
+                    db.execute("UPDATE sessions SET profile_id=?, floor=COALESCE(?, floor), tempo_s=COALESCE(?, tempo_s),"
+                               " variant=COALESCE(?, variant) WHERE id=? AND EXISTS (SELECT 1 FROM profiles WHERE id=?)",
+                               (item[2], item[3], item[4], item[5], session_id, item[2]))
                     _floor_tests_follow_session(db, session_id)
+                elif kind == "variant":
+                    if db.execute("SELECT 1 FROM profiles WHERE id=?", (item[2],)).fetchone() is not None:
+                        _update_profile_settings(db, item[2], validate_settings({"variant": item[3]}))
+                    if session_id:
+                        db.execute("UPDATE sessions SET variant=? WHERE id=?", (item[3], session_id))
                 elif kind == "current":
                     _set_current_profile(db, item[2])
                 elif kind == "close":

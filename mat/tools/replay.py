@@ -56,5 +56,7 @@ def print_replay(path, floor=None, material=None, as_json=False, out: TextIO = s
                 f"Session {sessions}: {event['reps']} reps in {event['sets']} sets, "
                 f"{event['perfect_reps']} perfect, {event['liftoffs']} lift-offs, "
                 f"mean descent {'-' if descent is None else f'{descent:.1f} s'}, "
-                f"{event['duration_s']:.0f} s on the mat\n"
+                f"{event['duration_s']:.0f} s on the mat"
+                + (f", looked like {event['variant_seen'].replace('_', '-')}" if event.get("variant_seen") else "")
+                + "\n"
             )

@@ -8,6 +8,7 @@ from mat.daemon.live_socket import CHOOSE_PROFILE, SETTINGS_CHANGED
 from mat.pipeline.settings import SettingsError
 from mat.profiles import ProfileError, validate_profile
 from mat.profiles.report import PeriodError, bounds, build_report, period
+from mat.profiles.week import DEFAULT_WEEKS, MAX_WEEKS, latest_trained, week_view
 
 from web.api import bp
 from web.db import get_store
@@ -150,9 +151,32 @@ def report(profile_id: int):
     return jsonify(data) if data is not None else json_error(404, f"no profile {profile_id}")
 
 
+def week_for(profile_id: int, weeks: int = DEFAULT_WEEKS) -> dict | None:
+    """The week view of a profile (mat/profiles/week.py), None without such a profile."""
+    store = get_store()
+    found = store.get_profile(profile_id)
+    if found is None:
+        return None
+    sessions = store.list_sessions(found["id"])
+    latest = latest_trained(sessions)
+    return week_view(found, sessions, store.session_reps(latest["id"]) if latest else [], weeks=weeks)
+
+
+@bp.get("/profiles/<id:profile_id>/week")
+def week(profile_id: int):
+    """?weeks=N (1 to MAX_WEEKS, default DEFAULT_WEEKS) up to this week."""
+    text = request.args.get("weeks", str(DEFAULT_WEEKS))
+    if not text.isdigit() or not 1 <= int(text) <= MAX_WEEKS:
+        return json_error(400, f"must be a whole number of weeks from 1 to {MAX_WEEKS}, not {text[:20]!r}",
+                          field="weeks")
+    data = week_for(profile_id, int(text))
+    return jsonify(data) if data is not None else json_error(404, f"no profile {profile_id}")
+
+
 @bp.route("/profiles/<text>", methods=["GET", "PATCH", "DELETE"])
 @bp.post("/profiles/<text>/choose")
 @bp.get("/profiles/<text>/report")
+@bp.get("/profiles/<text>/week")
 def not_a_profile_id(text: str):
     """Anything else after /api/profiles/ (the routes above take the numbers)."""
     return json_error(400, f"must be a profile number (a whole number from 1), not {text!r}", field="profile_id")

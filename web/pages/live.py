@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from mat.pipeline.settings import VARIANT_NAMES
+
 from web.db import get_store
 
 bp = Blueprint("live", __name__)
@@ -10,4 +12,4 @@ bp = Blueprint("live", __name__)
 
 @bp.get("/")
 def index():
-    return render_template("live.html", settings=get_store().get_settings(), page="live")
+    return render_template("live.html", settings=get_store().get_settings(), variant_names=VARIANT_NAMES, page="live")

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
 from hardware.materials import MATERIALS
+from mat.pipeline.ladder import PROGRESS_DESCENT_S, PROGRESS_PERFECT_REPS, slow_perfect_reps, suggestion
 from mat.storage.pin import PinError
 from mat.storage.recording import RecordingWriter
 
@@ -19,9 +20,6 @@ from web.live_relay import get_relay
 
 bp = Blueprint("sessions", __name__)
 
-#: Physiotherapists' rule: 15 perfect reps with a 3-second descent are possible → progress to a harder variant.
-PROGRESS_PERFECT_REPS = 15
-PROGRESS_DESCENT_S = 3.0
 #: Only recent sessions say what is possible now (after progressing, older ones no longer do).
 PROGRESS_RECENT_SESSIONS = 3
 #: Frames per chunk of the streamed CSV export (a long session is hundreds of thousands).
@@ -29,7 +27,8 @@ CSV_FRAMES_PER_CHUNK = 2000
 
 
 class Progression:
-    """Where the user stands against the physiotherapists' progression rule, from their recent sessions."""
+    """Where the user stands against the physiotherapists' progression rule (mat/pipeline/ladder.py),
+    from their recent sessions; the week page proposes the rung itself."""
 
     def __init__(self, store, sessions: list[dict]) -> None:
         self.goal_reps = PROGRESS_PERFECT_REPS
@@ -37,8 +36,7 @@ class Progression:
         self.best_reps = 0  # perfect reps with a slow-enough descent, best recent session
         self.best_session: dict | None = None
         for session in sessions[:PROGRESS_RECENT_SESSIONS]:
-            slow_perfect = sum(1 for r in store.session_reps(session["id"])
-                               if r["perfect"] and (r["descent_s"] or 0) >= PROGRESS_DESCENT_S)
+            slow_perfect = slow_perfect_reps(store.session_reps(session["id"]))
             if slow_perfect > self.best_reps or self.best_session is None:
                 self.best_reps, self.best_session = slow_perfect, session
 
@@ -67,7 +65,11 @@ def session(session_id: int):
     store = get_store()
     data = _session_or_404(store, session_id)
     reps = store.session_reps(session_id)
-    return render_template("session.html", s=data, reps=reps, profiles=store.list_profiles(), page="history")
+    owner = store.get_profile(data["profile_id"]) if data.get("profile_id") else None
+    # What the reps looked like against the variant the person is on now ("switch?").
+    suggested = suggestion(owner["settings"]["variant"], data.get("variant_seen")) if owner else None
+    return render_template("session.html", s=data, reps=reps, profiles=store.list_profiles(), owner=owner,
+                           suggested=suggested, page="history")
 
 
 @bp.get("/sessions/<id:session_id>.csv")

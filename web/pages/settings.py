@@ -11,7 +11,7 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from mat.storage.pin import PinError, validate_pin
 from mat.daemon.live_socket import SETTINGS_CHANGED
 from mat.pipeline.settings import (PLAN_REPS_MAX, PLAN_REPS_MIN, PLAN_SETS_MAX, PLAN_SETS_MIN, REST_MAX_S,
-                                   REST_MIN_S, VARIANTS, SettingsError)
+                                   REST_MIN_S, VARIANT_NAMES, VARIANTS, SettingsError)
 from mat.profiles import ProfileError
 
 from web.db import get_store
@@ -20,10 +20,6 @@ from web.live_relay import get_relay
 
 bp = Blueprint("settings", __name__)
 
-#: The variants in the user's words (settings.py owns the names and their order: the ladder).
-VARIANT_NAMES = {"bent_knee": "bent-knee", "dead_bug": "dead bug", "single_leg": "single-leg",
-                 "alternating": "alternating", "straight": "straight legs",
-                 "straight_weighted": "straight legs, light weight"}
 LIMITS = {"plan_sets": (PLAN_SETS_MIN, PLAN_SETS_MAX), "plan_reps": (PLAN_REPS_MIN, PLAN_REPS_MAX),
           "rest_s": (REST_MIN_S, REST_MAX_S)}
 

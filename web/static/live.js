@@ -193,6 +193,7 @@
     showBreathing(state);
     showWarnings(state);
     showCoach(state.coach);
+    if (state.variant) $("variant").textContent = JSON.parse($("variant-line").dataset.names)[state.variant] || state.variant;
   }
   function onDaemon(connected) {
     daemonUp = connected;
