@@ -258,3 +258,48 @@ def test_the_sacral_row_sagging_after_an_arch_does_not_end_the_set():
     assert [(r["set"], r["rep"]) for r in reps] == [(1, k) for k in range(1, 9)]
     assert [r["rep"] for r in reps if not r["perfect"]] == [4]
     assert [e["reps"] for e in events if e["type"] == "set_end"] == [8]
+
+
+
+def _with_dips(person, dips, share=0.5):
+    """The person's load with the lower rows emptied to `share` during each (start, end) of
+    `dips`: the hips lifted or shifted a moment (sacral and lower lumbar cells unload)."""
+    base = person.load_at
+
+    def load_at(t):
+        load = base(t)
+        if any(a <= t < b for a, b in dips):
+            load[1:] *= share
+        return load
+
+    person.load_at = load_at
+    return person
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_press_let_go_as_the_legs_lift_is_no_rep(seed):
+    """Settling the hips, then pressing the back flat and lifting straight out of the press (a
+    physiotherapist's cue): the press lowers the tilt as legs going up do, so it looks like a
+    first top, and the lift out of it like that top's bottom. Neither is a rep."""
+    person = Person(seed).hold(8.0)
+    dips = []
+    for _ in range(3):
+        dips.append((person.t, person.t + 0.8))
+        person.hold(4.0)
+        # the press: the lumbar rows gain, the sacral row loses a little (a negative arch)
+        person.move(0.4, arch=-0.3).hold(2.0).move(0.3, arch=0.0)
+        person.set_(reps=6).hold(15.0)
+    _, events = _with_dips(person, dips).play()
+    reps = reps_of(events)
+    assert [(r["set"], r["rep"]) for r in reps] == [(s, k) for s in (1, 2, 3) for k in range(1, 7)]
+    assert [e["reps"] for e in events if e["type"] == "set_end"] == [6, 6, 6]
+
+
+def test_hips_lifted_just_before_a_set_do_not_hide_it():
+    """The lift is judged from the resting level of the seconds before it, not from a dip just
+    before (the hips lifted to settle empty the lower rows for a moment)."""
+    person = Person(5).hold(8.0).set_(reps=5).hold(10.0)
+    dip = (person.t, person.t + 1.2)
+    person.hold(2.0).set_(reps=5).hold(15.0)
+    _, events = _with_dips(person, [dip], share=0.15).play()
+    assert [e["reps"] for e in events if e["type"] == "set_end"] == [5, 5]

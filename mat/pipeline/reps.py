@@ -61,6 +61,15 @@ MIN_DESCENT_S = 0.5
 #: an arched rep: must not fall back to within this share of that gain over its level before).
 LEGS_UP_MIN_GAIN = 0.04
 LEGS_DOWN_SHARE = 0.5
+#: From the first top to its bottom the sacral row gains what the legs' growing lever adds: at
+#: most a few times what the legs' weight added at that top (measured: up to 3.5 times). More
+#: than this says the legs were still on the floor at that "top" (a press let go just before
+#: the lift), and the peak is where they left it.
+FIRST_BOTTOM_GAIN = 4.0
+#: The legs' resting level of the sacral row: the median from REST_WINDOW_S[0] to [1] seconds
+#: before the lift, sampled every REST_SAMPLE_S.
+REST_WINDOW_S = (8.0, 1.0)
+REST_SAMPLE_S = 0.1
 #: From the lift to the first top the tilt falls back at least this share of its rise.
 LIFT_FALL_SHARE = 0.3
 #: The legs left the floor but no rep came for this long: that was no lift (s).
@@ -119,8 +128,8 @@ class _Lift:
     """What the legs leaving the floor left behind, for judging the tops after it."""
     t: float                   # when (the lift's peak)
     x: float                   # the tilt at the lift...
-    rise: float                # ...and how far it rose to it
-    rest_u: float              # the sacral row's level before the legs rose
+    rise: float                # ...and how far it rose to it from the resting level
+    rest_u: float              # the sacral row's level before the legs rose (_lifted)
     legs_gain: float = 0.0     # the first top's gain over rest_u
     top_u: float | None = None  # the sacral row at the last top (None before the first)
 
@@ -263,6 +272,7 @@ class RepCounter:
         self._last_t: float | None = None
         self._x: float | None = None       # the tilt
         self._u = 0.0                      # the sacral row's log ratio
+        self._history: deque[tuple[float, float, float]] = deque()  # (t, x, u) every REST_SAMPLE_S: _lifted()
         self._lat: float | None = None     # the lateral centre of pressure
         self._zigzag: _Zigzag | None = None
         # Where the legs are.
@@ -353,6 +363,10 @@ class RepCounter:
         k = min(dt / SMOOTHING_S, 1.0)
         self._x += (tilt - self._x) * k
         self._u += (u - self._u) * k
+        if not self._history or t - self._history[-1][0] >= REST_SAMPLE_S:
+            self._history.append((t, self._x, self._u))
+            while t - self._history[0][0] > REST_WINDOW_S[0]:
+                self._history.popleft()
         self._lat += (lat - self._lat) * k
         if self.phase in (Phase.AT_TOP, Phase.DESCENDED):
             self._balance.add(self._lat)
@@ -412,11 +426,16 @@ class RepCounter:
             # first top.
             if peak.x - trough.x >= self._swings.needed():
                 self.phase = Phase.LIFTED
-                self._lift = _Lift(t=peak.t, x=peak.x, rise=peak.x - trough.x, rest_u=trough.u)
+                self._lift = self._lifted(trough, peak)
         elif self.phase is Phase.AT_TOP:
             top, self._top = self._top, None
             self.phase = Phase.UP
-            if peak.x - top.x >= self._swings.needed() and peak.timed_t - top.timed_t >= MIN_DESCENT_S:
+            if not self.in_set and peak.u - top.u > FIRST_BOTTOM_GAIN * self._lift.legs_gain:
+                # The legs were still on the floor at that "first top" (a press let go): this
+                # peak is where they left it.
+                self.phase = Phase.LIFTED
+                self._lift = self._lifted(trough, peak)
+            elif peak.x - top.x >= self._swings.needed() and peak.timed_t - top.timed_t >= MIN_DESCENT_S:
                 self._descended(top, peak)
         return []
 
@@ -434,6 +453,15 @@ class RepCounter:
         if peak.x > self._bottom.x:  # still the same rep (a dip on the way down, or an arch)
             self._bottom = peak
         return []
+
+    def _lifted(self, trough: _Extreme, peak: _Extreme) -> _Lift:
+        """The legs left the floor at `peak`. What they rose from is the resting level: the
+        median of the seconds before, so that a press, a shift or a hip lift just before (each a
+        dip of both the tilt and the sacral row) does not stand for the rest."""
+        newest, oldest = peak.t - REST_WINDOW_S[1], peak.t - REST_WINDOW_S[0]
+        rest = [(x, u) for t, x, u in self._history if oldest <= t <= newest]
+        rest_x, rest_u = np.median(rest, axis=0).tolist() if rest else (trough.x, trough.u)
+        return _Lift(t=peak.t, x=peak.x, rise=peak.x - max(trough.x, rest_x), rest_u=rest_u)
 
     def _at_trough(self, trough: _Extreme) -> bool:
         """A trough of the tilt: the legs up at a top, or down on the floor. True when the
