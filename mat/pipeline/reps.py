@@ -22,6 +22,8 @@ largest lever: a peak, which is not a rep); they rise to vertical (a trough: the
 then a peak (bottom) and a trough (top) per rep; after the last bottom the legs go down onto the
 floor and the tilt falls back to rest. A rep is counted once the tilt has come back from its
 bottom by half its swing: on the way up to the next top, or onto the floor for the last rep.
+People press the back flat just before they lift, shift or lift their hips: the lift is
+judged against the resting level of the seconds before it, never against such a dip.
 """
 from __future__ import annotations
 
