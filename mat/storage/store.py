@@ -299,6 +299,16 @@ class Store:
     def set_current_profile(self, profile_id: int) -> None:
         _set_current_profile(self.db, profile_id)
 
+    def next_session_profile_id(self) -> int | None:
+        """The person chosen while the mat was empty (page or button): the next session is
+        theirs. None: nobody chosen, or that profile is gone."""
+        return _next_session_profile_id(self.db)
+
+    def set_next_session_profile(self, profile_id: int | None) -> None:
+        """Keep a choice made on an empty mat for the next session (None: forget it), so a
+        restart of the daemon keeps it too."""
+        _set_next_session_profile(self.db, profile_id)
+
     def create_profile(self, name, colour=None, settings: dict | None = None) -> dict:
         """A new person; ProfileError or SettingsError (nothing made) on bad input."""
         clean = validate_profile({"name": name, **({"colour": colour} if colour is not None else {})})
@@ -444,6 +454,20 @@ def _current_profile_id(db: sqlite3.Connection) -> int:
     return db.execute("SELECT id FROM profiles WHERE guest=1 ORDER BY id LIMIT 1").fetchone()[0]
 
 
+def _next_session_profile_id(db: sqlite3.Connection) -> int | None:
+    row = db.execute("SELECT p.id FROM settings s JOIN profiles p ON p.id = CAST(s.value AS INTEGER)"
+                     " WHERE s.key='next_session_profile'").fetchone()
+    return row[0] if row else None
+
+
+def _set_next_session_profile(db: sqlite3.Connection, profile_id: int | None) -> None:
+    if profile_id is None:
+        db.execute("DELETE FROM settings WHERE key='next_session_profile'")
+    else:
+        db.execute("INSERT INTO settings (key, value) VALUES ('next_session_profile', ?)"
+                   " ON CONFLICT(key) DO UPDATE SET value=excluded.value", (str(int(profile_id)),))
+
+
 def _update_profile_settings(db: sqlite3.Connection, profile_id: int, values: dict) -> None:
     """Merge validated `values` into a profile's stored settings (inside the caller's transaction)."""
     stored = json.loads(db.execute("SELECT settings FROM profiles WHERE id=?", (profile_id,)).fetchone()[0])
@@ -577,6 +601,10 @@ class StoreWriter:
     def set_current_profile(self, profile_id: int) -> None:
         self._queue.put(("current", 0, profile_id))
 
+    def set_next_session_profile(self, profile_id: int | None) -> None:
+        """Store.set_next_session_profile, from the loop."""
+        self._queue.put(("next", 0, profile_id))
+
     def flush(self, timeout_s: float = 10.0) -> None:
         """Block until everything queued so far is committed."""
         done = threading.Event()
@@ -669,6 +697,8 @@ class StoreWriter:
                     _floor_tests_follow_session(db, session_id)
                 elif kind == "current":
                     _set_current_profile(db, item[2])
+                elif kind == "next":
+                    _set_next_session_profile(db, item[2])
                 elif kind == "close":
                     self._insert_frames(db, frames)
                     frames = {}
