@@ -22,8 +22,8 @@ them. A body's distance to a profile is measured in that spread (Mahalanobis, fe
 correlated: lying lower moves the level and the rows together) from the profile's mean, widened
 for a mean of few signatures.
 
-The mat suggests the nearest profile only when the body is close (MATCH_MAX spreads) and
-clearly likelier theirs than the next person's (MARGIN); otherwise it abstains and asks: a
+The mat suggests the nearest profile only when the body is close (MATCH_MAX spreads, and
+LEVEL_MAX in weight alone) and clearly likelier theirs than the next person's (MARGIN); otherwise it abstains and asks: a
 wrong guess would put another person's floor under this person's back. A mat with one person's
 profile besides the guest takes the first sessions as theirs (ALONE_LEARNING), then checks.
 """
@@ -43,8 +43,12 @@ import numpy as np
 PRIOR_SPREADS = {"level": 0.09, "rows": 0.1, "outer_columns": 0.2, "inner_columns": 0.05}
 #: ... counted as this many signatures' worth of evidence against the mat's own.
 PRIOR_WEIGHT = 8
-#: Beyond this distance (in spreads, over all features) a body is nobody we know.
+#: Beyond this distance (in spreads, over all features) a body is nobody we know ...
 MATCH_MAX = math.sqrt(13.0)
+#: ... nor one whose level (weight) alone is this many spreads off the person's, however well
+#: the rest fits (what tells a stranger from someone known while the mat knows them from few
+#: sessions).
+LEVEL_MAX = 2.5
 #: The best match's squared distance must be at least this much below the next person's: the
 #: body is then e^(MARGIN/2) ≈ 33 times likelier theirs. Two family members of similar build
 #: are told apart only when the body clearly says which.
@@ -115,9 +119,10 @@ class Suggestion:
                 "runner_up": finite(self.runner_up), "reason": self.reason, "basis": self.basis}
 
 
-def distances(signature: dict, known: dict[int, list[dict]]) -> dict[int, float]:
-    """Each profile's distance from `signature` (in same-person spreads; inf: not comparable).
-    `known`: each profile's signatures, oldest first."""
+def distances(signature: dict, known: dict[int, list[dict]]) -> dict[int, tuple[float, float]]:
+    """Each profile's distance from `signature` over all features, and the level's alone (both
+    in same-person spreads; inf: not comparable). `known`: each profile's signatures, oldest
+    first."""
     recent = {p: [_load(s) for s in signatures[-RECENT_SIGNATURES:]] for p, signatures in known.items() if signatures}
     x = _load(signature)
     cells = np.isfinite(x)
@@ -126,7 +131,7 @@ def distances(signature: dict, known: dict[int, list[dict]]) -> dict[int, float]
             if load.shape == x.shape:
                 cells &= np.isfinite(load)
     if cells.sum() < MIN_COMMON_CELLS or not (cells.any(axis=0).all() and cells.any(axis=1).all()):
-        return {p: math.inf for p in recent}
+        return {p: (math.inf, math.inf) for p in recent}
     # Each profile's signatures as features over the same cells, and their spread around its mean.
     means, counts = {}, {}
     scatter = np.zeros((1 + sum(x.shape),) * 2)
@@ -145,11 +150,12 @@ def distances(signature: dict, known: dict[int, list[dict]]) -> dict[int, float]
     found = {}
     for profile_id in recent:
         if profile_id not in means:
-            found[profile_id] = math.inf
+            found[profile_id] = (math.inf, math.inf)
             continue
         diff = here - means[profile_id]
-        # the mean of n signatures is itself uncertain by 1/n of the spread
-        found[profile_id] = math.sqrt(float(diff @ inverse @ diff) / (1 + 1 / counts[profile_id]))
+        widen = 1 + 1 / counts[profile_id]  # the mean of n signatures is itself uncertain by 1/n of the spread
+        found[profile_id] = (math.sqrt(float(diff @ inverse @ diff) / widen),
+                             abs(float(diff[0])) / math.sqrt(spread[0, 0] * widen))
     return found
 
 
@@ -159,12 +165,12 @@ def suggest(signature: dict, known: dict[int, list[dict]], people: list[int] | N
     every person's profile id (the guest's not), for a mat with one person (ALONE_LEARNING)."""
     if people is not None and len(people) == 1 and len(known.get(people[0], [])) < ALONE_LEARNING:
         return Suggestion(people[0], math.inf, math.inf, None, "only_person")
-    ranked = sorted((d, p) for p, d in distances(signature, known).items() if math.isfinite(d))
+    ranked = sorted((d, level, p) for p, (d, level) in distances(signature, known).items() if math.isfinite(d))
     if not ranked:
         return Suggestion(None, math.inf, math.inf, "nobody_known")
-    best, profile_id = ranked[0]
+    best, level, profile_id = ranked[0]
     runner_up = ranked[1][0] if len(ranked) > 1 else math.inf
-    if best > MATCH_MAX:
+    if best > MATCH_MAX or level > LEVEL_MAX:
         return Suggestion(None, best, runner_up, "nobody_close")
     if runner_up ** 2 - best ** 2 < MARGIN:
         return Suggestion(None, best, runner_up, "too_close_to_call")
