@@ -50,9 +50,9 @@ MATCH_MAX = math.sqrt(13.0)
 #: sessions).
 LEVEL_MAX = 2.5
 #: The best match's squared distance must be at least this much below the next person's: the
-#: body is then e^(MARGIN/2) ≈ 33 times likelier theirs. Two family members of similar build
+#: body is then e^(MARGIN/2) ≈ 90 times likelier theirs. Two family members of similar build
 #: are told apart only when the body clearly says which.
-MARGIN = 7.0
+MARGIN = 9.0
 #: With one person's profile besides the guest, the first sessions are theirs until the mat
 #: knows this many of their bodies (the guest is for visitors; someone alone should not find
 #: their first sessions under "Guest"). After that their body must match, as for everyone.

@@ -579,15 +579,18 @@ class StoreWriter:
     def add_rep(self, session_id: int, event: dict) -> None:
         self._queue.put(("rep", session_id, event))
 
-    def add_floor_test(self, session_id: int | None, result: dict, stop_depth: float | None) -> None:
-        """A floor finder result, and the stop-here depth it gives (stored as the setting)."""
-        self._queue.put(("floor_test", session_id, result, stop_depth, now_iso()))
+    def add_floor_test(self, session_id: int | None, result: dict, stop_depth: float | None,
+                       taken_at: str | None = None) -> None:
+        """A floor finder result, and the stop-here depth it gives (stored as the setting).
+        `taken_at` (ISO 8601) defaults to now."""
+        self._queue.put(("floor_test", session_id, result, stop_depth, taken_at or now_iso()))
 
     def add_sample(self, session_id: int, t: float, contact: float) -> None:
         self._queue.put(("sample", session_id, t, contact))
 
-    def close_session(self, session_id: int, summary: dict) -> None:
-        self._queue.put(("close", session_id, summary, now_iso()))
+    def close_session(self, session_id: int, summary: dict, ended_at: str | None = None) -> None:
+        """`ended_at` (ISO 8601) defaults to now."""
+        self._queue.put(("close", session_id, summary, ended_at or now_iso()))
 
     def add_signature(self, session_id: int, signature: dict) -> None:
         """The body signature of the person in this session (mat/profiles/recognition.py)."""
