@@ -223,6 +223,12 @@ def test_a_person_chosen_on_an_empty_mat_is_kept_over_a_restart_and_the_next_ses
     assert store.next_session_profile_id() is None
     loop = run_session(store, lying_down(80, seed=5))
     assert store.list_sessions()[0]["profile_id"] == store.guest_profile_id
+    # A choice for a person deleted before the next session is gone with them, even if a new
+    # profile later gets their number.
+    store.set_next_session_profile(anna["id"])
+    store.delete_profile(anna["id"])
+    assert store.next_session_profile_id() is None
+    assert store.db.execute("SELECT COUNT(*) FROM settings WHERE key='next_session_profile'").fetchone()[0] == 0
 
 
 def test_the_button_steps_through_the_profiles_with_one_chirp_per_place(store):
