@@ -268,3 +268,26 @@ def test_mat_bench_profiles_counts_every_session_of_a_family_and_rarely_names_th
     assert result["right"] + result["wrong"] + result["abstain"] == result["sessions"]
     assert result["stranger_abstain"] + result["stranger_wrong"] == STRANGERS
     assert result["right"] > 0 and result["wrong"] <= 0.1 * result["sessions"]
+
+
+def test_a_person_chosen_on_the_page_while_lying_there_hears_their_chirps_and_an_empty_mat_stays_silent(store):
+    store.create_profile("Anna", settings={"floor": 0.7})
+    ben = store.create_profile("Ben", settings={"floor": 0.35})  # third on the People page
+    clock = VirtualClock()
+    grid = RecordedGrid(lying_down(90), clock)
+    writer = StoreWriter(store)
+    loop = MatLoop(grid, Pipeline(), Feedback(clock=clock, threaded=False), clock, store=store, store_writer=writer)
+    loop.command(CHOOSE_PROFILE, profile_id=ben["id"])  # the mat is still empty: for the next session
+    for _ in range(100):
+        loop.step()
+    assert count_chirps(loop) == 0 and loop.people.chosen_for_next == ben["id"]
+    while not loop.pipeline.present:
+        loop.step()
+    anna = store.list_profiles()[1]
+    loop.command(CHOOSE_PROFILE, profile_id=anna["id"])  # lying there: Anna after all
+    chosen_at = clock.monotonic()
+    for _ in range(60):
+        loop.step()
+    writer.close()
+    loop.feedback.close()
+    assert count_chirps(loop, after_t=chosen_at) == 2 and loop.pipeline.floor == 0.7
