@@ -291,3 +291,21 @@ def test_a_person_chosen_on_the_page_while_lying_there_hears_their_chirps_and_an
     writer.close()
     loop.feedback.close()
     assert count_chirps(loop, after_t=chosen_at) == 2 and loop.pipeline.floor == 0.7
+
+
+def test_a_dead_cell_drops_out_of_both_bodies_and_a_lost_row_means_no_guess():
+    rng = np.random.default_rng(1)
+    body = rng.uniform(1, 5, (4, 4))
+
+    def signature(load):
+        return {"version": 1, "load": [[None if np.isnan(v) else float(v) for v in row] for row in load], "pressed": False}
+
+    def day(scale=1.0):
+        return signature(body * scale * np.exp(rng.normal(0, 0.03, (4, 4))))
+
+    known = {1: [day(), day(), day()], 2: [day(1.5), day(1.5), day(1.5)]}
+    today = body * np.exp(rng.normal(0, 0.03, (4, 4)))
+    today[1, 2] = np.nan  # died since: compared without it on both sides
+    assert suggest(signature(today), known).profile_id == 1
+    today[3, :] = np.nan  # a chip offline: the pelvis' row is gone
+    assert suggest(signature(today), known).reason == "nobody_known"

@@ -57,7 +57,8 @@ MARGIN = 9.0
 #: knows this many of their bodies (the guest is for visitors; someone alone should not find
 #: their first sessions under "Guest"). After that their body must match, as for everyone.
 ALONE_LEARNING = 2
-#: A comparison needs this many cells loaded in every signature compared.
+#: A comparison needs this many cells loaded in every signature compared, and a cell in every
+#: row and column (a chip offline loses a row: no guess that day).
 MIN_COMMON_CELLS = 8
 #: A profile is compared through its most recent signatures (bodies change over months).
 RECENT_SIGNATURES = 20
@@ -85,9 +86,8 @@ def features(load: np.ndarray, cells: np.ndarray) -> np.ndarray:
     """Level, row shares and column shares (log) of a load map over `cells` (a boolean mask)."""
     masked = np.where(cells, load, 0.0)
     total = masked.sum()
-    rows, cols = masked.sum(axis=1), masked.sum(axis=0)
-    with np.errstate(divide="ignore"):
-        return np.concatenate([[math.log(total)], np.log(rows / total), np.log(cols / total)])
+    rows, cols = masked.sum(axis=1), masked.sum(axis=0)  # every row and column has a cell (distances)
+    return np.concatenate([[math.log(total)], np.log(rows / total), np.log(cols / total)])
 
 
 def prior_spread(rows: int, cols: int) -> np.ndarray:
