@@ -345,7 +345,7 @@ class Store:
         with self.transaction() as db:
             db.execute("DELETE FROM sessions WHERE profile_id=?", (profile_id,))
             db.execute("DELETE FROM profiles WHERE id=?", (profile_id,))
-            if _next_session_profile_id(db) is None:  # chosen for the next session: not a later profile of that id
+            if _next_session_profile_id(db) is None:  # a choice for them is forgotten (a later profile may get their id)
                 _set_next_session_profile(db, None)
         return True
 
