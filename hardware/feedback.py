@@ -38,6 +38,9 @@ COUNT_CHIRP: Pattern = ((1568.0, 0.05), (None, 0.15))
 #: from C5), so it cannot be mistaken for the profile's equal chirps.
 CLIMB_NOTES_HZ = (523.0, 587.0, 659.0, 698.0, 784.0, 880.0, 988.0, 1047.0)
 CLIMB_NOTE_S, CLIMB_GAP_S = 0.09, 0.05
+#: Before chirps that follow another sound (whose floor applies, after "calibrated"): a pause,
+#: so they are heard as a count of their own.
+COUNT_PAUSE_S = 0.3
 #: Coaching (soft, short, each its own shape, so they can be told apart by ear):
 #: nearing the depth where the back gives way: one soft low note, "stop here".
 STOP_HERE: Pattern = ((523.0, 0.15),)
@@ -158,9 +161,10 @@ class Feedback:
     def breathe(self) -> None:
         self._play(BREATHE)
 
-    def chirps(self, count: int) -> None:
-        """`count` short chirps (the button's profile n)."""
-        self._play(COUNT_CHIRP * max(1, int(count)))
+    def chirps(self, count: int, after_current: bool = False) -> None:
+        """`count` short chirps (profile n). after_current: once the sound playing now has
+        ended, after a pause (at once when nothing plays)."""
+        self._play(COUNT_CHIRP * max(1, int(count)), after_current)
 
     def climb(self, count: int) -> None:
         """`count` notes climbing a scale (the button's variant: rung n of the ladder)."""
@@ -191,11 +195,14 @@ class Feedback:
         self._session = running
 
     # -- playing -------------------------------------------------------------------------
-    def _play(self, pattern: Pattern) -> None:
+    def _play(self, pattern: Pattern, after_current: bool = False) -> None:
         with self._lock:
             now = self.clock.monotonic()
-            self._one_shot = []
             t = now
+            if after_current and now < self._one_shot_until:
+                t = self._one_shot_until + COUNT_PAUSE_S  # the current sound ends with silence
+            else:
+                self._one_shot = []
             for frequency, duration in pattern:
                 self._one_shot.append((frequency, t))
                 t += duration

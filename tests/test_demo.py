@@ -89,3 +89,37 @@ def test_the_demo_publishes_its_mat_to_a_broker(tmp_path, broker):
             demo.kill()
         demo.stdout.close()
         recorder.close()
+
+
+def test_a_fresh_demo_database_gets_two_people_with_history_and_the_demo_person_is_recognised_as_anna(tmp_path):
+    import numpy as np
+
+    from hardware.emulation.person import Scenario, SimulatedPerson
+    from hardware.emulation.scenarios import DEMO
+    from mat.pipeline import Pipeline
+    from mat.profiles.recognition import body_signature, suggest
+    from mat.storage.store import Store
+    from mat.tools.demo_people import seed_demo_people
+
+    path = tmp_path / "flatback.db"
+    assert seed_demo_people(path)
+    store = Store(path)
+    try:
+        anna, ben, guest = store.list_profiles()
+        assert (anna["name"], ben["name"], guest["guest"]) == ("Anna", "Ben", True)
+        assert anna["sessions"] >= 6 and ben["sessions"] >= 4 and guest["sessions"] == 0
+        assert all(s["status"] == "closed" and s["reps"] >= 20 for s in store.list_sessions())
+        assert len(store.floor_tests(anna["id"])) >= 2 and store.current_profile_id() == anna["id"]
+        # The demo's simulated person on another day (the mat's cells read a little differently)
+        # is Anna to the mat: her floor, not the guest's, guards the demo from its first calibration.
+        person = SimulatedPerson(Scenario.parse("mat seed=11 day=5\n" + DEMO))
+        times = np.arange(0.0, 20.0, 0.01)
+        pipeline = Pipeline()
+        signature = next(body_signature(pipeline.calibration) for t, counts in zip(times, person.frames(times))
+                         if any(e["type"] == "calibrated" for e in pipeline.process(float(t), counts)))
+        assert suggest(signature, store.body_signatures()).profile_id == anna["id"]
+    finally:
+        store.close()
+    # Only a fresh database: one already in use is left as it is.
+    assert not seed_demo_people(path)
+    assert len(Store(path).list_sessions()) == anna["sessions"] + ben["sessions"]

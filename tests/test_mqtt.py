@@ -287,12 +287,12 @@ def test_the_loop_applies_mqtt_commands_as_it_does_the_pages(store):
     def tick(t, loop):
         fake.now = t
         if t >= 9.5 and store.get_settings()["floor"] != 0.7:
-            # the publisher stores a floor from MQTT for whoever the mat serves (the guest: this
-            # person was not recognised), then tells the loop
+            # the publisher stores a floor from MQTT for whoever the mat serves ("Me": alone on
+            # this new mat, the session is theirs), then tells the loop
             loop.writer.flush()  # the store knows whom the mat serves (its writer runs in real time)
             if store.get_settings()["floor"] != 0.7:
                 store.update_settings(floor=0.7)
-                assert store.current_profile_id() == store.guest_profile_id
+                assert store.current_profile_id() == store.list_profiles()[0]["id"] != store.guest_profile_id
 
     loop, _ = run_mat(ONE_ARCH, store, fake, during=tick)
     assert any(e["type"] == "calibrated" and e["t"] > 9.0 for e in loop.event_log)

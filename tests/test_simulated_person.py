@@ -388,3 +388,21 @@ def test_the_same_seed_gives_the_same_frames():
 def test_an_unknown_step_names_its_line():
     with pytest.raises(ValueError, match="scenario line 2: unknown step 'jump'"):
         Scenario.parse("empty 1\njump 3\n")
+
+
+def test_the_same_mat_on_another_day_reads_each_cell_a_few_per_cent_differently():
+    def volts(mat_line: str) -> np.ndarray:
+        person = SimulatedPerson(Scenario.parse(f"{mat_line}\nperson mass_kg=75 seed=3\nlie_down 1\nrelax 6\n"))
+        return person.volts(5.0)
+
+    quiet = "mat seed=9 noise=0 adc_noise=0 hum_mv=0 drift=0"  # only the day's own change shows
+    as_drawn = volts(quiet)
+    assert np.array_equal(volts(quiet + " day=0"), as_drawn)  # day 0: the mat as it always was
+    monday, friday = volts(quiet + " day=1"), volts(quiet + " day=5")
+    assert np.array_equal(volts(quiet + " day=5"), friday)  # a day is drawn from the mat's seed
+    for day in (monday, friday):
+        change = np.log(day / as_drawn)
+        # a few per cent per cell (volts: the load's change through the cell's exponent and the
+        # divider), never the several times that gains differ between cells
+        assert 0.01 < np.std(change) < 0.08 and np.abs(change).max() < 0.25
+    assert not np.allclose(monday, friday, rtol=0.01)

@@ -365,3 +365,20 @@ def test_a_session_still_going_shows_what_is_stored_so_far(client, seeded):
     assert (row["mean_breath_bpm"], row["breath_holds"]) == (14.5, 1)  # the known rates only
     assert '<b id="mean-breath">14.5</b>' in html and '<b id="breath-holds">1</b>' in html
     assert client.get(f"/sessions/{session_id}.csv").status_code == 200  # no frames yet: a header only
+
+
+def test_a_person_chosen_while_no_daemon_runs_is_kept_for_the_next_session(client, store):
+    anna = store.create_profile("Anna")["id"]
+    response = client.post(f"/api/profiles/{anna}/choose")
+    assert response.status_code == 200 and response.get_json() == {"chosen": anna, "applied": False}
+    # Nobody can be lying on a mat whose daemon is down: the choice waits for the next session.
+    assert store.next_session_profile_id() == anna and store.current_profile_id() == anna
+
+
+def test_a_person_chosen_while_the_daemon_runs_is_the_daemons_to_place(client, store, daemon):
+    anna = store.create_profile("Anna")["id"]
+    response = client.post(f"/api/profiles/{anna}/choose")
+    assert response.get_json() == {"chosen": anna, "applied": True}
+    assert wait_for_commands(daemon) == [{"cmd": "choose_profile", "profile_id": anna}]
+    # This session's or the next one's: the daemon knows whether someone is lying down.
+    assert store.next_session_profile_id() is None

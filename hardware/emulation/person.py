@@ -23,8 +23,11 @@ hardware/README.md ("What the sensors see", "What real sensors do"):
 Scenario vocabulary, one step per line (`#` starts a comment; durations in seconds, `s` optional):
 
     mat material=velostat noise=0.01 spread=0.2 strip_spread=0.45 creep=0.095 drift=0.02
-        unloaded=1 hum_mv=1.5 mains_hz=50 adc_noise=2 seed=1
-                            # the mat's quirks (optional; default: taken from the first person)
+        unloaded=1 hum_mv=1.5 mains_hz=50 adc_noise=2 seed=1 day=0 day_scatter=0.07
+                            # the mat's quirks (optional; default: taken from the first person);
+                            # day: the same mat (seed) on another day reads each cell's load a
+                            # little differently (σ day_scatter in log, half of it shared by all
+                            # cells) and its slow drift is elsewhere in its cycle
     recording fps=100 jitter=0.1 drop=0.002
                             # how `mat.tools.suite.write_labelled` samples it (no effect here)
     person mass_kg=75 size=1.0 lumbar_len_cm=17 offset_x_cm=0 offset_y_cm=0
@@ -159,7 +162,11 @@ class MatSpec:
     """The mat's sensors. noise: frame-to-frame, share of a loaded reading; spread / strip_spread:
     σ of ln(gain) within a strip and between strips; creep: mean creep coefficient (cells draw
     0.07–0.12 scaled by creep / 0.095); drift: slow gain wander; unloaded: scale of the unloaded
-    conduction; hum_mv: mains hum amplitude; adc_noise: ADC noise σ in counts."""
+    conduction; hum_mv: mains hum amplitude; adc_noise: ADC noise σ in counts. day: which day
+    the mat is used on (0: as drawn from its seed; any other: the same mat on another day);
+    day_scatter: σ of ln(the load a cell reads) from one day to another (repeated loadings of
+    one cell scatter by about ±14 %; temperature and humidity move every cell: half as much
+    again, shared)."""
 
     material: str = "velostat"
     noise: float = 0.01
@@ -172,6 +179,8 @@ class MatSpec:
     mains_hz: float = 50.0
     adc_noise: float = 2.0
     seed: int = 1
+    day: int = 0
+    day_scatter: float = 0.07
 
 
 @dataclass
@@ -860,6 +869,12 @@ class SimulatedPerson:
         self._drift = (rng.uniform(60, 240, shape), rng.uniform(0, 6.3, shape), rng.uniform(-1, 1))
         self._hum = (rng.uniform(0.5, 1.5, self.rows) * m.hum_mv / 1000.0, rng.uniform(0, 6.3))
         self._noise_seed = m.seed + 1000
+        self._day_gain = np.ones(shape)
+        if m.day:  # drawn after the mat's own quirks, so day 0 is the mat exactly as before
+            day = np.random.default_rng([m.seed, m.day])
+            self._day_gain = np.exp(m.day_scatter * (day.standard_normal(shape) + 0.5 * day.standard_normal()))
+            self._drift = (self._drift[0], day.uniform(0, 6.3, shape), day.uniform(-1, 1))
+            self._noise_seed = m.seed + 1000 + 7 * m.day
 
     def _reset_sensor_state(self) -> None:
         shape = (self.rows, self.cols)
@@ -905,7 +920,7 @@ class SimulatedPerson:
         reading = self._crept(times, load)
         period, phase, slope = self._drift
         drift = 1 + m.drift * (np.sin(2 * math.pi * t3 / period + phase) + slope * t3 / 600.0)
-        reading = np.maximum(reading * drift * (1 + m.noise * self._noise.standard_normal(load.shape)), 0.0)
+        reading = np.maximum(reading * self._day_gain * drift * (1 + m.noise * self._noise.standard_normal(load.shape)), 0.0)
         amp, wander_period, wander_phase = self._unloaded_wander
         unloaded = self._unloaded * (1 + amp * np.sin(2 * math.pi * t3 / wander_period + wander_phase)) * drift
         g = self._cell_gain * (unloaded + reading ** self._exponent)

@@ -7,7 +7,8 @@ a too-fast descent, the fault pattern when a chip or cell is lost, a slow "breat
 the breath has been held; and the coach's sounds (mat/pipeline/coach.py, floor_finder.py):
 "stop here" before the depth where the back gives way, a "boing" for a rebound, a chirp at the
 set's last perfect rep, "go-go" when the rest is over, a closing phrase after the plan's last
-set, and the floor finder's beat.
+set, and the floor finder's beat. After the first calibration, n short chirps say whose
+floor guards the person lying down (profile n on the People page; none: the guest's).
 """
 from __future__ import annotations
 
@@ -79,6 +80,11 @@ class AlertSounds:
             self.feedback.warning(level)
         self.feedback.session_running(session_running)
         self.feedback.update(t)
+
+    def announce_profile(self, position: int) -> None:
+        """Whose floor guards the person lying down: profile n's n chirps, after the sound
+        playing now (the calibration's rising chirp)."""
+        self.feedback.chirps(position, after_current=True)
 
     def _set_lifted(self, lifted: bool) -> None:
         if lifted != self._lifted:

@@ -163,10 +163,11 @@ class MatLoop:
         """Every event leaves the daemon here, whatever produced it (a frame, a command, the
         end): the sound first (an alert waits for nothing), then the recording, the store,
         the live socket, MQTT (a put on its queue, never a network call) and the log."""
-        if self.people is not None:
-            self._follow_people(events)
+        announce = self._follow_people(events) if self.people is not None else None
         self.alerts.respond(self.clock.monotonic(), events, self.pipeline.zone, self.pipeline.present,
                             self.pipeline.rest_remaining_s)
+        if announce is not None:  # after the calibration's own chirp
+            self.alerts.announce_profile(announce)
         if self.recorder is not None and counts is not None:
             self.recorder.write(t, counts)
         self._store(t, counts, events)
@@ -182,21 +183,26 @@ class MatLoop:
             del self.event_log[: -self.keep_events]
 
     # -- who is on the mat --------------------------------------------------------------------
-    def _follow_people(self, events: list[Event]) -> None:
+    def _follow_people(self, events: list[Event]) -> int | None:
         """A session starts under the guest (or the person chosen beforehand); its first
-        calibration is matched against everyone's body (mat/daemon/people.py)."""
+        calibration is matched against everyone's body (mat/daemon/people.py). Returns the
+        chirps that then say whose floor applies (None: the guest's, or nothing to say)."""
+        announce = None
         for event in events:
             kind = event["type"]
             if kind == "present":
-                self.people.session_started()
+                if self.people.session_started() and self.writer is not None:
+                    self.writer.set_next_session_profile(None)  # the choice is used up
                 self._signature = None
                 self._serve_profile()
             elif kind == "calibrated" and self._signature is None and self.pipeline.calibration is not None:
                 self._signature = body_signature(self.pipeline.calibration)
                 if self.people.recognise(self._signature):
                     self._serve_profile()
+                announce = self.people.announcement()
             elif kind == "session_end":
                 self.people.session_ended(self._signature)
+        return announce
 
     def _serve_profile(self) -> None:
         """The profile in self.people now applies: its settings, the session it owns, the
@@ -209,13 +215,18 @@ class MatLoop:
                 self.writer.assign_session(self.session_id, profile_id, self.pipeline.floor, self.pipeline.tempo_s,
                                            self.people.settings["variant"])
 
-    def _choose_profile(self, profile_id, announce: int | None = None) -> None:
+    def _choose_profile(self, profile_id, by_button: bool = False) -> None:
+        """Someone said who is (or lies down next) on the mat. The button always answers with
+        the profile's chirps; a choice from the page only while someone lies there to hear it."""
         if self.people is None or not isinstance(profile_id, int) or isinstance(profile_id, bool):
             return
-        if self.people.choose(profile_id, session_running=self.pipeline.present):
+        running = self.pipeline.present
+        if self.people.choose(profile_id, session_running=running):
             self._serve_profile()
-            if announce is not None:
-                self.alerts.feedback.chirps(announce)
+            if not running and self.writer is not None:
+                self.writer.set_next_session_profile(profile_id)  # kept over a restart too
+            if by_button or running:
+                self.alerts.feedback.chirps(self.people.position(profile_id))
 
     def _step_variant(self) -> None:
         """The button: the person served steps to the next rung (the top wraps to the first),
@@ -320,8 +331,8 @@ class MatLoop:
             elif name == CHOOSE_PROFILE:
                 self._choose_profile(command.get("profile_id"))
             elif name == NEXT_PROFILE and self.people is not None:
-                profile_id, position = self.people.next_profile()
-                self._choose_profile(profile_id, announce=position)
+                profile_id, _ = self.people.next_profile()
+                self._choose_profile(profile_id, by_button=True)
             elif name == NEXT_VARIANT:
                 self._step_variant()
             elif name == FLOOR_FINDER:

@@ -2,10 +2,12 @@
 the one whose settings apply now, and what the mat made of the body lying down.
 
 A session starts under the guest profile, unless someone was chosen (page or button) while
-the mat was empty. At the first calibration the body's signature is matched
-(mat/profiles/recognition.py): a clear match is suggested and its settings apply, and the page
-shows "Anna? — change"; anything unsure keeps the guest's settings and asks on the page. It
-never applies someone else's floor without saying whose it is.
+the mat was empty: that choice is kept in the store, so a restart of the daemon keeps it too.
+At the first calibration the body's signature is matched (mat/profiles/recognition.py, which
+also owns the rule for a mat with one person): a clear match is suggested, its settings apply,
+the page shows "Anna? — change" and the buzzer says whose floor it is (n chirps for profile n);
+anything unsure keeps the guest's settings and asks on the page. It never applies someone
+else's floor without saying whose it is.
 """
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ class OnTheMat:
 
 class People:
     """The loop's view of the profiles. `store`: a mat.storage.store.Store (read on this thread
-    only when something changed: at start and on the settings_changed command)."""
+    only when something changed: at start and on the settings_changed command; the loop writes
+    through its StoreWriter)."""
 
     def __init__(self, store) -> None:
         self.store = store
@@ -34,9 +37,9 @@ class People:
         self.signatures: dict[int, list[dict]] = {}
         self.guest_id = 0
         self.now = OnTheMat(0)
-        self._chosen_for_next: int | None = None
+        self.chosen_for_next: int | None = store.next_session_profile_id()
         self.reload()
-        self.now = OnTheMat(store.current_profile_id(), confirmed=True)
+        self.now = OnTheMat(self.chosen_for_next or store.current_profile_id(), confirmed=True)
 
     def reload(self) -> None:
         self.profiles = self.store.list_profiles()
@@ -44,37 +47,48 @@ class People:
         self.guest_id = self.store.guest_profile_id
         if self.profile(self.now.profile_id) is None:  # deleted: the guest serves
             self.now = OnTheMat(self.guest_id)
-        if self._chosen_for_next is not None and self.profile(self._chosen_for_next) is None:
-            self._chosen_for_next = None
+        if self.chosen_for_next is not None and self.profile(self.chosen_for_next) is None:
+            self.chosen_for_next = None
 
     def profile(self, profile_id: int) -> dict | None:
         return next((p for p in self.profiles if p["id"] == profile_id), None)
+
+    def position(self, profile_id: int) -> int:
+        """A profile's place in the People page's order (people, then the guest), from 1: the
+        number of chirps that name it."""
+        ids = [p["id"] for p in self.profiles]
+        return ids.index(profile_id) + 1 if profile_id in ids else 0
 
     @property
     def settings(self) -> dict:
         return self.profile(self.now.profile_id)["settings"]
 
     # -- what happens on the mat -------------------------------------------------------------
-    def session_started(self) -> int:
-        """A body lay down: whose settings apply until it is recognised (or chosen)."""
-        if self._chosen_for_next is not None:
-            self.now = OnTheMat(self._chosen_for_next, confirmed=True)
-            self._chosen_for_next = None
-        else:
-            self.now = OnTheMat(self.guest_id)
-        return self.now.profile_id
+    def session_started(self) -> bool:
+        """A body lay down: the guest's settings apply until it is recognised, or the person
+        chosen beforehand's. True when that choice was used up (the loop forgets it in the store)."""
+        chosen = self.chosen_for_next
+        self.chosen_for_next = None
+        self.now = OnTheMat(chosen, confirmed=True) if chosen is not None else OnTheMat(self.guest_id)
+        return chosen is not None
 
     def recognise(self, signature: dict) -> bool:
         """The first calibration's body signature; True when a suggestion changed whose settings
         apply. A person already chosen stays chosen."""
         if self.now.confirmed:
             return False
-        self.now.suggestion = suggest(signature, self.signatures)
+        people = [p["id"] for p in self.profiles if not p["guest"]]
+        self.now.suggestion = suggest(signature, self.signatures, people)
         chosen = self.now.suggestion.profile_id
         if chosen is None or chosen == self.now.profile_id:
             return False
         self.now.profile_id = chosen
         return True
+
+    def announcement(self) -> int | None:
+        """How many chirps say whose floor guards the person lying down (their place on the
+        People page), or None for the guest's: no count means nobody was recognised."""
+        return None if self.now.profile_id == self.guest_id else self.position(self.now.profile_id) or None
 
     def choose(self, profile_id: int, session_running: bool) -> bool:
         """Someone chose a profile (page or button): for this session, or the next one while the
@@ -83,16 +97,15 @@ class People:
             return False
         self.now = OnTheMat(profile_id, confirmed=True, suggestion=self.now.suggestion)
         if not session_running:
-            self._chosen_for_next = profile_id
+            self.chosen_for_next = profile_id
         return True
 
     def next_profile(self) -> tuple[int, int]:
         """The button: the profile after the one serving now, in the page's order (people, then
         the guest), and its place in that order from 1."""
         ids = [p["id"] for p in self.profiles]
-        here = ids.index(self.now.profile_id) if self.now.profile_id in ids else -1
-        position = (here + 1) % len(ids)
-        return ids[position], position + 1
+        following = ids[self.position(self.now.profile_id) % len(ids)]
+        return following, self.position(following)
 
     def session_ended(self, signature: dict | None) -> None:
         """Keep the session's signature under its profile for the next match (never the guest's)."""

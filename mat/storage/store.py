@@ -314,6 +314,16 @@ class Store:
     def set_current_profile(self, profile_id: int) -> None:
         _set_current_profile(self.db, profile_id)
 
+    def next_session_profile_id(self) -> int | None:
+        """The person chosen while the mat was empty (page or button): the next session is
+        theirs. None: nobody chosen, or that profile is gone."""
+        return _next_session_profile_id(self.db)
+
+    def set_next_session_profile(self, profile_id: int | None) -> None:
+        """Keep a choice made on an empty mat for the next session (None: forget it), so a
+        restart of the daemon keeps it too."""
+        _set_next_session_profile(self.db, profile_id)
+
     def create_profile(self, name, colour=None, settings: dict | None = None) -> dict:
         """A new person; ProfileError or SettingsError (nothing made) on bad input."""
         clean = validate_profile({"name": name, **({"colour": colour} if colour is not None else {})})
@@ -350,6 +360,8 @@ class Store:
         with self.transaction() as db:
             db.execute("DELETE FROM sessions WHERE profile_id=?", (profile_id,))
             db.execute("DELETE FROM profiles WHERE id=?", (profile_id,))
+            if _next_session_profile_id(db) is None:  # a choice for them is forgotten (a later profile may get their id)
+                _set_next_session_profile(db, None)
         return True
 
     def move_session(self, session_id: int, profile_id: int) -> dict | None:
@@ -457,6 +469,20 @@ def _current_profile_id(db: sqlite3.Connection) -> int:
     if row:
         return row[0]
     return db.execute("SELECT id FROM profiles WHERE guest=1 ORDER BY id LIMIT 1").fetchone()[0]
+
+
+def _next_session_profile_id(db: sqlite3.Connection) -> int | None:
+    row = db.execute("SELECT p.id FROM settings s JOIN profiles p ON p.id = CAST(s.value AS INTEGER)"
+                     " WHERE s.key='next_session_profile'").fetchone()
+    return row[0] if row else None
+
+
+def _set_next_session_profile(db: sqlite3.Connection, profile_id: int | None) -> None:
+    if profile_id is None:
+        db.execute("DELETE FROM settings WHERE key='next_session_profile'")
+    else:
+        db.execute("INSERT INTO settings (key, value) VALUES ('next_session_profile', ?)"
+                   " ON CONFLICT(key) DO UPDATE SET value=excluded.value", (str(int(profile_id)),))
 
 
 def _update_profile_settings(db: sqlite3.Connection, profile_id: int, values: dict) -> None:
@@ -570,15 +596,18 @@ class StoreWriter:
     def add_rep(self, session_id: int, event: dict) -> None:
         self._queue.put(("rep", session_id, event))
 
-    def add_floor_test(self, session_id: int | None, result: dict, stop_depth: float | None) -> None:
-        """A floor finder result, and the stop-here depth it gives (stored as the setting)."""
-        self._queue.put(("floor_test", session_id, result, stop_depth, now_iso()))
+    def add_floor_test(self, session_id: int | None, result: dict, stop_depth: float | None,
+                       taken_at: str | None = None) -> None:
+        """A floor finder result, and the stop-here depth it gives (stored as the setting).
+        `taken_at` (ISO 8601) defaults to now."""
+        self._queue.put(("floor_test", session_id, result, stop_depth, taken_at or now_iso()))
 
     def add_sample(self, session_id: int, t: float, contact: float) -> None:
         self._queue.put(("sample", session_id, t, contact))
 
-    def close_session(self, session_id: int, summary: dict) -> None:
-        self._queue.put(("close", session_id, summary, now_iso()))
+    def close_session(self, session_id: int, summary: dict, ended_at: str | None = None) -> None:
+        """`ended_at` (ISO 8601) defaults to now."""
+        self._queue.put(("close", session_id, summary, ended_at or now_iso()))
 
     def add_signature(self, session_id: int, signature: dict) -> None:
         """The body signature of the person in this session (mat/profiles/recognition.py)."""
@@ -596,6 +625,10 @@ class StoreWriter:
 
     def set_current_profile(self, profile_id: int) -> None:
         self._queue.put(("current", 0, profile_id))
+
+    def set_next_session_profile(self, profile_id: int | None) -> None:
+        """Store.set_next_session_profile, from the loop."""
+        self._queue.put(("next", 0, profile_id))
 
     def flush(self, timeout_s: float = 10.0) -> None:
         """Block until everything queued so far is committed."""
@@ -695,6 +728,8 @@ class StoreWriter:
                         db.execute("UPDATE sessions SET variant=? WHERE id=?", (item[3], session_id))
                 elif kind == "current":
                     _set_current_profile(db, item[2])
+                elif kind == "next":
+                    _set_next_session_profile(db, item[2])
                 elif kind == "close":
                     self._insert_frames(db, frames)
                     frames = {}

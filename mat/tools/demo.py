@@ -1,5 +1,5 @@
 """`mat demo`: the daemon and the web server as two processes, as on the Pi, on emulated
-hardware with a simulated person."""
+hardware with a simulated person, on a fresh database with two people (mat/tools/demo_people.py)."""
 from __future__ import annotations
 
 import os
@@ -9,7 +9,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
+
+from mat.tools.demo_people import seed_demo_people
 
 
 def run_demo(config, host: str = "127.0.0.1", port: int = 8080, mqtt: str | None = None) -> int:
@@ -21,6 +24,7 @@ def run_demo(config, host: str = "127.0.0.1", port: int = 8080, mqtt: str | None
     if mqtt:
         env["FLATBACK_MQTT"] = mqtt
         env.setdefault("FLATBACK_MAT_ID", config.mqtt.mat_id or "demo")
+    seed_demo_people(replace(config.paths, state_dir=str(state_dir)).database_path)  # two people with a history
     mat = [sys.executable, "-m", "mat.cli"]
     web = [sys.executable, "-m", "web"]
     if config.source:

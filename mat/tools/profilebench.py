@@ -3,9 +3,12 @@
 Each family shares one mat (its cells' gains drawn once) and has PEOPLE profiles of drawn
 builds (mass 45–110 kg; size and lumbar length follow, with their own spread), each with a
 usual place on the mat. On each day a person lies down a little differently: 1 cm (σ) off their
-usual place along and across, ±1.5 % in weight, and starts the session in one of the ways
-people do (press at once, settle then press, never press, ...). Every session runs through the
-real pipeline; its first calibration gives the body signature, as in the daemon.
+usual place along the back (the pad's top edge is at their lowest ribs, which they can feel) and
+1.5 cm across, ±1.5 % in weight, and starts the session in one of the ways people do (press at
+once, settle then press, never press, ...); and the mat itself reads each day a little
+differently (its cells' gains drift: `day` in the simulator's `mat` step, 7 % per cell and
+3.5 % shared by all). Every session runs through the real pipeline; its first calibration gives
+the body signature, as in the daemon.
 
 The first ENROLLED sessions of each person are their stored history; each later session is
 suggested against everyone's history (right / wrong / abstain), and then joins its owner's
@@ -30,7 +33,8 @@ DAYS = 8
 ENROLLED = 2
 STRANGERS = 3
 PLACE_SPREAD_CM = 1.5   # where each person usually lies, across people
-DAY_SPREAD_CM = 1.0     # how far from their usual place they lie on a given day
+DAY_ALONG_CM = 1.0      # how far from their usual place they lie on a given day: along the back
+DAY_ACROSS_CM = 1.5     # ... and across it
 FRAME_HZ = 100
 
 
@@ -51,13 +55,13 @@ def draw_body(rng) -> Body:
                 float(np.clip(rng.normal(0, PLACE_SPREAD_CM), -3, 3)), float(np.clip(rng.normal(0, PLACE_SPREAD_CM), -3, 3)))
 
 
-def day_signature(body: Body, mat_line: str, rng) -> dict | None:
-    """One session's first calibration of `body` lying down on this day, through the pipeline."""
+def day_signature(body: Body, mat_line: str, rng, day: int) -> dict | None:
+    """One session's first calibration of `body` lying down on `day` (from 1), through the pipeline."""
     choreography = str(rng.choice(CHOREOGRAPHIES))
-    text = (f"{mat_line}\nperson mass_kg={body.mass_kg * rng.normal(1, 0.015):.1f} size={body.size:.3f} "
+    text = (f"{mat_line} day={day}\nperson mass_kg={body.mass_kg * rng.normal(1, 0.015):.1f} size={body.size:.3f} "
             f"lumbar_len_cm={body.lumbar_len_cm:.1f} relaxed_level={body.relaxed_level:.3f} "
-            f"offset_x_cm={body.dx_cm + rng.normal(0, DAY_SPREAD_CM):.2f} "
-            f"offset_y_cm={body.dy_cm + rng.normal(0, DAY_SPREAD_CM):.2f} seed={int(rng.integers(1, 10**6))}\n"
+            f"offset_x_cm={body.dx_cm + rng.normal(0, DAY_ACROSS_CM):.2f} "
+            f"offset_y_cm={body.dy_cm + rng.normal(0, DAY_ALONG_CM):.2f} seed={int(rng.integers(1, 10**6))}\n"
             f"empty {rng.uniform(1, 4):.1f}\n" + _choreography(rng, choreography) + "relax 4\nget_up 1.2\nempty 2\n")
     person = SimulatedPerson(Scenario.parse(text))
     times = frame_times(person.duration_s, FRAME_HZ, rng, 0.1)
@@ -81,7 +85,7 @@ def run(families: int = FAMILIES, seed: int = 15) -> dict:
         history: dict[int, list[dict]] = {k: [] for k in range(PEOPLE)}
         days = [(k, day) for day in range(DAYS) for k in range(PEOPLE)]
         for k, day in days:
-            signature = day_signature(bodies[k], mat_line, rng)
+            signature = day_signature(bodies[k], mat_line, rng, day + 1)
             if signature is None:
                 tally["no_calibration"] += 1
                 continue
@@ -95,7 +99,7 @@ def run(families: int = FAMILIES, seed: int = 15) -> dict:
                                  f"distance {guess.distance:.2f} vs {guess.runner_up:.2f}")
             history[k].append(signature)
         for _ in range(STRANGERS):
-            signature = day_signature(draw_body(rng), mat_line, rng)
+            signature = day_signature(draw_body(rng), mat_line, rng, DAYS + 1)
             if signature is None:
                 tally["no_calibration"] += 1
                 continue

@@ -30,13 +30,13 @@ rest 40
 def real_mat(workdir):
     store = Store(workdir / "flatback.db")
     now = datetime.now(timezone.utc)
-    # Two earlier weeks' results of the guest: nobody's body is known on this mat yet, so the
-    # session (and the floor finder's result) is the guest's.
+    # Two earlier weeks' results of "Me": alone on this new mat (Me and the guest), the person's
+    # session (and the floor finder's result) is theirs while the mat learns their body.
     with store.transaction() as db:
         for angle, weeks in ((52.0, 2), (44.0, 1)):
             db.execute("INSERT INTO floor_tests (taken_at, profile_id, beats, angle_deg, depth, reached_floor)"
                        " VALUES (?,?,?,?,?,0)",
-                       ((now - timedelta(weeks=weeks)).isoformat(timespec="seconds"), store.guest_profile_id,
+                       ((now - timedelta(weeks=weeks)).isoformat(timespec="seconds"), store.list_profiles()[0]["id"],
                         10 * (1 - angle / 90), angle, round(1 - angle / 90, 3)))
     store.close()
     daemon = start_emulated_daemon(workdir, FOLLOWS_THE_BEAT)
@@ -61,9 +61,12 @@ def test_the_floor_finder_from_the_page_stores_and_charts_where_the_back_gave_wa
         events = store.session_events(1) if store.get_session(1) else []
         present = next((e["t"] for e in events if e["type"] == "present"), None)
         time.sleep(0.1)
-    guest = store.guest_profile_id
+    me = store.list_profiles()[0]["id"]
+    while store.current_profile_id() != me:  # the guest's until the first calibration: then theirs
+        assert time.monotonic() < deadline, "the session never became Me's"
+        time.sleep(0.1)
     store.close()
-    page.goto(base + "/floor")  # whom the mat serves: the guest, while the session is theirs
+    page.goto(base + "/floor")  # whom the mat serves: Me, whose session it is
     assert page.locator("#floor-chart .point").count() == 2
     ask_at = ASKS_AT_S + present - 1.75
     deadline = time.monotonic() + 60
@@ -79,7 +82,7 @@ def test_the_floor_finder_from_the_page_stores_and_charts_where_the_back_gave_wa
                               relay.latest_state))
     page.locator("#floor-finder-status", has_text="Stop").wait_for(timeout=15_000)
     page.locator("#floor-chart .point >> nth=2").wait_for(timeout=10_000)
-    rows = Store(workdir / "flatback.db").floor_tests(guest)
+    rows = Store(workdir / "flatback.db").floor_tests(me)
     assert len(rows) == 3
     angle = rows[-1]["angle_deg"]
     # 90° × (1 − 0.6) = 36° with the beat followed exactly; here the person's script and the click

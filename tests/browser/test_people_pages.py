@@ -73,6 +73,34 @@ def test_two_people_made_on_the_page_and_a_session_lands_on_the_one_chosen_on_th
     assert page.problems == []
 
 
+def test_someone_alone_on_the_mat_finds_their_session_under_their_own_name(real_mat, page):
+    """A new mat has one person's profile ("Me") and the guest: while the mat learns that body,
+    the sessions are theirs, said on the live page as a suggestion they can change."""
+    base, db = real_mat
+    page.goto(base + "/")
+    # Lying down: calibrated, the mat says it is theirs (and a chirp says so by ear).
+    page.locator("#who[data-profile='1'][data-asking='false'] #who-name:text-is('Me?')").wait_for(timeout=40_000)
+    assert page.locator("#change").inner_text() == "— change" and page.locator("#change").is_visible()
+    assert page.locator("#who-note").inner_text() == "Me's floor applies."
+    screenshot(page, "live-alone")
+    store = Store(db)
+    try:
+        for _ in range(400):
+            sessions = [s for s in store.list_sessions() if s["status"] == "closed"]
+            if sessions:
+                break
+            page.wait_for_timeout(100)
+        assert [s["profile_id"] for s in sessions] == [1]
+        assert list(store.body_signatures()) == [1]  # the mat learns their body from it
+    finally:
+        store.close()
+    page.goto(base + "/history?profile=1")
+    assert page.locator("table.sessions tbody tr").count() == 1
+    page.goto(base + "/history?profile=2")  # the guest's
+    assert page.locator("table.sessions tbody tr").count() == 0
+    assert page.problems == []
+
+
 @pytest.fixture
 def two_people(seeded):
     """The seeded sessions (oldest first) shared: the two oldest Anna's, the two newest Ben's."""

@@ -116,7 +116,10 @@ def choose_on_mat(profile_id: int) -> bool | None:
     if store.get_profile(profile_id) is None:
         return None
     store.set_current_profile(profile_id)
-    return get_relay().client.send_command({"cmd": CHOOSE_PROFILE, "profile_id": profile_id}, timeout_s=1.0)
+    applied = get_relay().client.send_command({"cmd": CHOOSE_PROFILE, "profile_id": profile_id}, timeout_s=1.0)
+    if not applied:  # no daemon running: nobody lies on the mat, so the choice is for the next session
+        store.set_next_session_profile(profile_id)
+    return applied
 
 
 @bp.post("/profiles/<id:profile_id>/choose")

@@ -154,7 +154,7 @@
     $("change").textContent = profile.suggested ? "— change" : "change";
     $("change").hidden = profile.asking;
     $("who-note").textContent = profile.asking ? `The guest's floor applies until you choose.`
-      : empty ? "next on the mat" : "";
+      : empty ? "next on the mat" : profile.suggested ? `${profile.name}'s floor applies.` : "";
     const pick = $("who-pick");
     pick.hidden = !(profile.asking || pickOpen);
     const ids = profile.profiles.map((p) => `${p.id}:${p.name}:${p.colour}`).join("|");
