@@ -65,11 +65,9 @@ def test_calibrate_recalibrates_the_person_lying_there(tmp_path, live, client):
     assert any(t > 9.0 for t in calibrated), calibrated
 
 
-def test_holding_the_button_recalibrates_through_the_loops_own_thread(tmp_path):
-    """The button's press arrives on gpiozero's thread; the loop handles it at its next frame,
-    as it does the page's calibrate command (the pipeline is only touched from the loop)."""
-    from contextlib import ExitStack
-
+def _emulated_loop(tmp_path, parts):
+    """The daemon's loop as `mat run --emulated` builds it (the default simulated person), on
+    mock pins and a virtual clock, its state in tmp_path; (loop, clock)."""
     from gpiozero import Device
     from gpiozero.pins.mock import MockFactory, MockPWMPin
 
@@ -81,9 +79,18 @@ def test_holding_the_button_recalibrates_through_the_loops_own_thread(tmp_path):
     config_file = tmp_path / "config.toml"
     config_file.write_text(f'[paths]\nstate_dir = "{tmp_path}"\n')
     clock = VirtualClock()
+    loop = build_loop(load_config(config_file, env={}), parts, emulated=True, clock=clock,
+                      live_path=str(tmp_path / "mat.sock"))
+    return loop, clock
+
+
+def test_holding_the_button_recalibrates_through_the_loops_own_thread(tmp_path):
+    """The button's press arrives on gpiozero's thread; the loop handles it at its next frame,
+    as it does the page's calibrate command (the pipeline is only touched from the loop)."""
+    from contextlib import ExitStack
+
     with ExitStack() as parts:
-        loop = build_loop(load_config(config_file, env={}), parts, emulated=True, clock=clock,
-                          live_path=str(tmp_path / "mat.sock"))
+        loop, clock = _emulated_loop(tmp_path, parts)
         while not any(e["type"] == "set_end" for e in loop.event_log):  # calibrated, one set done
             loop.step()
         pressed_t = clock.monotonic()
@@ -102,21 +109,10 @@ def test_holding_the_button_three_ticks_steps_the_variant_announced_by_a_climb_a
     the buzzer pin, and the profile and the session under way are stored on the new rung."""
     from contextlib import ExitStack
 
-    from gpiozero import Device
-    from gpiozero.pins.mock import MockFactory, MockPWMPin
-
     from hardware import feedback as fb
-    from hardware.clock import VirtualClock
-    from mat.config import load_config
-    from mat.daemon.wiring import build_loop
 
-    Device.pin_factory = MockFactory(pin_class=MockPWMPin)
-    config_file = tmp_path / "config.toml"
-    config_file.write_text(f'[paths]\nstate_dir = "{tmp_path}"\n')
-    clock = VirtualClock()
     with ExitStack() as parts:
-        loop = build_loop(load_config(config_file, env={}), parts, emulated=True, clock=clock,
-                          live_path=str(tmp_path / "mat.sock"))
+        loop, clock = _emulated_loop(tmp_path, parts)
         while not any(e["type"] == "set_end" for e in loop.event_log):  # in the rest after the first set
             loop.step()
         rest_t = clock.monotonic() + 0.5

@@ -12,6 +12,20 @@ from mat.storage.store import Store
 
 from conftest import SCREENSHOTS, real_mat_serving, screenshot
 
+def _closed_sessions_and_signatures(db, page):
+    """The sessions closed in the store (waiting up to 40 s for the first) and the bodies learnt."""
+    store = Store(db)
+    try:
+        for _ in range(400):
+            sessions = [s for s in store.list_sessions() if s["status"] == "closed"]
+            if sessions:
+                break
+            page.wait_for_timeout(100)
+        return sessions, store.body_signatures()
+    finally:
+        store.close()
+
+
 #: Lies down after the page has had time to make two profiles, stays a while, gets up.
 ONE_SESSION = """
 person mass_kg=70 seed=5
@@ -55,17 +69,9 @@ def test_two_people_made_on_the_page_and_a_session_lands_on_the_one_chosen_on_th
     page.locator(f"#who[data-profile='{ben}'][data-asking='false']").wait_for(timeout=5000)
     assert page.locator("#who-name").inner_text() == "Ben"
     # Ben gets up: his session is stored as his, with his body's signature.
-    store = Store(db)
-    try:
-        for _ in range(400):
-            sessions = [s for s in store.list_sessions() if s["status"] == "closed"]
-            if sessions:
-                break
-            page.wait_for_timeout(100)
-        assert [s["profile_id"] for s in sessions] == [ben]
-        assert store.body_signatures() == {ben: store.body_signatures()[ben]} and len(store.body_signatures()[ben]) == 1
-    finally:
-        store.close()
+    sessions, signatures = _closed_sessions_and_signatures(db, page)
+    assert [s["profile_id"] for s in sessions] == [ben]
+    assert list(signatures) == [ben] and len(signatures[ben]) == 1
     page.goto(base + f"/history?profile={ben}")
     assert page.locator("table.sessions tbody tr").count() == 1
     page.goto(base + f"/history?profile={anna}")
@@ -83,17 +89,9 @@ def test_someone_alone_on_the_mat_finds_their_session_under_their_own_name(real_
     assert page.locator("#change").inner_text() == "— change" and page.locator("#change").is_visible()
     assert page.locator("#who-note").inner_text() == "Me's floor applies."
     screenshot(page, "live-alone")
-    store = Store(db)
-    try:
-        for _ in range(400):
-            sessions = [s for s in store.list_sessions() if s["status"] == "closed"]
-            if sessions:
-                break
-            page.wait_for_timeout(100)
-        assert [s["profile_id"] for s in sessions] == [1]
-        assert list(store.body_signatures()) == [1]  # the mat learns their body from it
-    finally:
-        store.close()
+    sessions, signatures = _closed_sessions_and_signatures(db, page)
+    assert [s["profile_id"] for s in sessions] == [1]
+    assert list(signatures) == [1]  # the mat learns their body from it
     page.goto(base + "/history?profile=1")
     assert page.locator("table.sessions tbody tr").count() == 1
     page.goto(base + "/history?profile=2")  # the guest's
