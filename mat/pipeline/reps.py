@@ -68,8 +68,9 @@ LEGS_DOWN_SHARE = 0.5
 #: than this says the legs were still on the floor at that "top" (a press let go just before
 #: the lift), and the peak is where they left it.
 FIRST_BOTTOM_GAIN = 4.0
-#: The legs' resting level of the sacral row: the median from REST_WINDOW_S[0] to [1] seconds
-#: before the lift, sampled every REST_SAMPLE_S.
+#: The legs' resting level (of the tilt and of the sacral row): the median from REST_WINDOW_S[0]
+#: to [1] seconds before the lift, sampled every REST_SAMPLE_S (kept a little longer: the lift's
+#: peak is confirmed up to a second or two after it).
 REST_WINDOW_S = (8.0, 1.0)
 REST_SAMPLE_S = 0.1
 #: From the lift to the first top the tilt falls back at least this share of its rise.
@@ -367,7 +368,7 @@ class RepCounter:
         self._u += (u - self._u) * k
         if not self._history or t - self._history[-1][0] >= REST_SAMPLE_S:
             self._history.append((t, self._x, self._u))
-            while t - self._history[0][0] > REST_WINDOW_S[0]:
+            while t - self._history[0][0] > REST_WINDOW_S[0] + 2.0:
                 self._history.popleft()
         self._lat += (lat - self._lat) * k
         if self.phase in (Phase.AT_TOP, Phase.DESCENDED):
