@@ -4,12 +4,13 @@ rung the mat proposes or the variant it suggests (mat/profiles/week.py decides; 
 through the API, PATCH /api/profiles/N, behind the same PIN as every change)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template
 
 from mat.pipeline.ladder import EASIER_LIFTOFF_SHARE, EASIER_MIN_REPS, PROGRESS_DESCENT_S, PROGRESS_PERFECT_REPS
 from mat.pipeline.settings import VARIANT_NAMES
 
 from web.api.profiles import week_for
+from web.api.sessions import profile_filter
 from web.db import get_store
 
 bp = Blueprint("week", __name__)
@@ -18,11 +19,12 @@ bp = Blueprint("week", __name__)
 @bp.get("/week")
 def index():
     store = get_store()
-    text = request.args.get("profile")
-    if text is not None and not text.isdigit():
-        abort(400, f"profile must be a profile number, not {text[:20]!r}.")
-    profile_id = int(text) if text is not None else store.current_profile_id()
-    view = week_for(profile_id) if profile_id < 2**63 else None
+    profile_id, problem = profile_filter()
+    if problem is not None:
+        abort(400, problem.get_json()["error"])
+    if profile_id is None:
+        profile_id = store.current_profile_id()
+    view = week_for(profile_id)
     if view is None:
         abort(404, f"There is no profile {profile_id}.")
     return render_template("week.html", view=view, profiles=store.list_profiles(), page="week",
