@@ -46,7 +46,13 @@ LOG_CLIP = (-1.2, 1.5)
 ZIGZAG_SHARE = 0.3
 #: ...but never less than this (log ratio): breathing and noise wobble the tilt by a few hundredths.
 MIN_ZIGZAG = 0.05
-#: Before any swing is known: the first swings must be at least this (log ratio).
+#: Before any swing is known: the legs' lift must rise at least this from the resting level and
+#: fall back as much to the first top (log ratio)...
+FIRST_LIFT = 0.08
+#: ...and the first reps must swing this share of that rise, but never more than FIRST_SWING:
+#: the lift (legs nearly horizontal, the largest lever) is the person's own scale. A heavy body
+#: lying low has the pelvis half off the grid's last row, and bent-knee or single-leg reps
+#: swing its tilt by under a tenth.
 FIRST_SWING = 0.12
 #: A rep's swing must be at least this share of the typical swing.
 MIN_SWING_SHARE = 0.4
@@ -202,9 +208,14 @@ class _Swings:
         self._recent.append(swing)
         self.typical = float(np.median(self._recent))
 
-    def needed(self) -> float:
-        """The least swing that is a rep (or a lift)."""
-        return FIRST_SWING if self.typical is None else MIN_SWING_SHARE * self.typical
+    def needed(self, lift_rise: float | None = None) -> float:
+        """The least swing that is a rep, after a lift that rose `lift_rise` (None: the least
+        that is a lift)."""
+        if self.typical is not None:
+            return MIN_SWING_SHARE * self.typical
+        if lift_rise is None:
+            return FIRST_LIFT
+        return max(MIN_ZIGZAG, min(FIRST_SWING, MIN_SWING_SHARE * lift_rise))
 
     def zigzag(self) -> float:
         """How far the tilt must come back to confirm a turning point."""
@@ -438,14 +449,14 @@ class RepCounter:
                 # peak is where they left it.
                 self.phase = Phase.LIFTED
                 self._lift = self._lifted(trough, peak)
-            elif peak.x - top.x >= self._swings.needed() and peak.timed_t - top.timed_t >= MIN_DESCENT_S:
+            elif peak.x - top.x >= self._needed() and peak.timed_t - top.timed_t >= MIN_DESCENT_S:
                 self._descended(top, peak)
         return []
 
     def _peak_in_descent(self, t: float, trough: _Extreme, peak: _Extreme) -> list[Event]:
         """A peak before the rep came back up: a deeper bottom of the same rep, or a new swing."""
         rise = peak.x - trough.x
-        if rise >= max(self._swings.needed(), RESTART_SHARE * (self._bottom.x - self._top.x)):
+        if rise >= max(self._needed(), RESTART_SHARE * (self._bottom.x - self._top.x)):
             # A whole new swing although the tilt never came back by half the last one (it
             # started from too low a trough, a press): that rep ended at the trough.
             events = self._complete(t)
@@ -456,6 +467,10 @@ class RepCounter:
         if peak.x > self._bottom.x:  # still the same rep (a dip on the way down, or an arch)
             self._bottom = peak
         return []
+
+    def _needed(self) -> float:
+        """The least swing that is a rep of this set."""
+        return self._swings.needed(self._lift.rise)
 
     def _lifted(self, trough: _Extreme, peak: _Extreme) -> _Lift:
         """The legs left the floor at `peak`. What they rose from is the resting level: the
