@@ -111,9 +111,14 @@ def slow_perfect_reps(reps: Iterable[dict]) -> int:
     return sum(1 for r in reps if r["perfect"] and (r.get("descent_s") or 0) >= PROGRESS_DESCENT_S)
 
 
+def liftoff_reps(reps: Iterable[dict]) -> int:
+    """Reps in which the back lifted off (not perfect)."""
+    return sum(1 for r in reps if not r["perfect"])
+
+
 def verdict(reps: list[dict]) -> str | None:
     """"easier", "harder" or None for one session's reps (each with `perfect`, `descent_s`)."""
-    lifted = sum(1 for r in reps if not r["perfect"])
+    lifted = liftoff_reps(reps)
     if len(reps) >= EASIER_MIN_REPS and lifted > EASIER_LIFTOFF_SHARE * len(reps):
         return "easier"
     if slow_perfect_reps(reps) >= PROGRESS_PERFECT_REPS:
@@ -134,7 +139,7 @@ def proposal(variant: str, session_variant: str | None, reps: list[dict], seen: 
     if step is None or not 0 <= rung + step < len(RUNGS):
         return None
     return {"variant": RUNGS[rung + step], "direction": direction, "reps": len(reps),
-            "slow_perfect_reps": slow_perfect_reps(reps), "liftoff_reps": sum(1 for r in reps if not r["perfect"])}
+            "slow_perfect_reps": slow_perfect_reps(reps), "liftoff_reps": liftoff_reps(reps)}
 
 
 def next_rung(variant: str) -> str:

@@ -211,13 +211,14 @@ class _Swings:
         self._recent.append(swing)
         self.typical = float(np.median(self._recent))
 
-    def needed(self, lift_rise: float | None = None) -> float:
-        """The least swing that is a rep, after a lift that rose `lift_rise` (None: the least
-        that is a lift)."""
+    def for_lift(self) -> float:
+        """The least rise that is the legs' lift (and fall back to the first top)."""
+        return FIRST_LIFT if self.typical is None else MIN_SWING_SHARE * self.typical
+
+    def for_rep(self, lift_rise: float) -> float:
+        """The least swing that is a rep, in a set whose lift rose `lift_rise`."""
         if self.typical is not None:
             return MIN_SWING_SHARE * self.typical
-        if lift_rise is None:
-            return FIRST_LIFT
         return max(MIN_ZIGZAG, min(FIRST_SWING, MIN_SWING_SHARE * lift_rise))
 
     def zigzag(self) -> float:
@@ -340,7 +341,12 @@ class RepCounter:
     def lateral(self) -> float | None:
         """The smoothed lateral centre of pressure now, from the calibrated centre as a share of
         the half-width (a rep's balance's units; − left, + right), None before any."""
-        return None if self._lat is None else (self._lat - self.lateral_centre) / max((self._cols - 1) / 2, 1e-9)
+        return None if self._lat is None else self._off_centre(self._lat)
+
+    def _off_centre(self, lateral: float) -> float:
+        """A lateral centre of pressure (column coordinate) as a share of the half-width from
+        the calibrated centre (− left, + right)."""
+        return (lateral - self.lateral_centre) / max((self._cols - 1) / 2, 1e-9)
 
     @property
     def typical_swing(self) -> float | None:
@@ -441,7 +447,7 @@ class RepCounter:
             # A peak standing a swing above the trough before it is the legs leaving the floor
             # (nearly horizontal: the largest lever). It is no rep; the trough after it is the
             # first top.
-            if peak.x - trough.x >= self._swings.needed():
+            if peak.x - trough.x >= self._swings.for_lift():
                 self.phase = Phase.LIFTED
                 self._lift = self._lifted(trough, peak)
         elif self.phase is Phase.AT_TOP:
@@ -473,7 +479,7 @@ class RepCounter:
 
     def _needed(self) -> float:
         """The least swing that is a rep of this set."""
-        return self._swings.needed(self._lift.rise)
+        return self._swings.for_rep(self._lift.rise)
 
     def _lifted(self, trough: _Extreme, peak: _Extreme) -> _Lift:
         """The legs left the floor at `peak`. What they rose from is the resting level: the
@@ -498,7 +504,7 @@ class RepCounter:
             # the way it rose (a press let go, or settling, rises and stays).
             lift.legs_gain = trough.u - lift.rest_u
             fall = lift.x - trough.x
-            if lift.legs_gain < LEGS_UP_MIN_GAIN or fall < max(self._swings.needed(), LIFT_FALL_SHARE * lift.rise):
+            if lift.legs_gain < LEGS_UP_MIN_GAIN or fall < max(self._swings.for_lift(), LIFT_FALL_SHARE * lift.rise):
                 self._rest()  # the pelvis took no weight: that was no lift
                 return False
         elif self._sacral_says_legs_down(trough.u):
@@ -551,7 +557,7 @@ class RepCounter:
             self._swings.learn(bottom.x - top.x)
         self._lowest_contact = 1.0
         lateral = self._balance.take(self.lateral_centre)
-        balance = (lateral - self.lateral_centre) / max((self._cols - 1) / 2, 1e-9)
+        balance = self._off_centre(lateral)
         self._set_reps += 1
         self._set_perfect += perfect
         rep = Rep(top.timed_t, bottom.timed_t, now, self.set_no, self._set_reps, perfect, round(balance, 3))
