@@ -4,7 +4,7 @@ import pytest
 
 from mat.pipeline.calibration import Calibration
 from mat.pipeline.contact import LumbarContact
-from mat.pipeline.liftoff import RECOVER_HOLD_S, LiftOffDetector
+from mat.pipeline.liftoff import RECOVER_HOLD_S, JoltWatch, LiftOffDetector
 
 
 def run(detector, contacts, dt=0.01, t0=0.0, leaving=None):
@@ -42,6 +42,38 @@ def test_getting_up_is_not_a_liftoff():
     contacts = [1.0] * 20 + [0.2] * 50
     leaving = [False] * 20 + [True] * 50
     assert run(LiftOffDetector(0.5), contacts, leaving=leaving) == []
+
+
+def _jolts(watch, maps, dt=0.01):
+    alive = np.ones((4, 4), dtype=bool)
+    return [watch.update(i * dt, m, alive) for i, m in enumerate(maps)]
+
+
+def test_a_jolt_is_every_row_dipping_together_and_an_arch_is_not_one():
+    lumbar = np.zeros((4, 4))
+    lumbar[1, 1:3] = 0.5  # the footprint: two cells of row 1
+    body = np.full((4, 4), 10.0)
+    # A cough: every cell reads 30 % less for a few frames.
+    cough = _jolts(JoltWatch(lumbar), [body] * 40 + [body * 0.7] * 4 + [body] * 20)
+    assert not any(cough[:40]) and all(cough[40:44]) and not any(cough[44:])
+    # An arch: the lumbar cells lose 60 % and the pelvis (last row) takes some of it.
+    arched = body.copy()
+    arched[1, 1:3] *= 0.4
+    arched[3] *= 1.1
+    assert not any(_jolts(JoltWatch(lumbar), [body] * 40 + [arched] * 20))
+    # An arch in the middle of a cough: the lumbar cells fall further than every row.
+    arched_in_cough = arched * 0.7
+    arched_in_cough[3] = body[3] * 0.7
+    assert not any(_jolts(JoltWatch(lumbar), [body] * 40 + [arched_in_cough] * 4))
+
+
+def test_no_lift_off_during_a_jolt():
+    detector = LiftOffDetector(0.7)
+    events = []
+    for i in range(100):
+        jolt = 50 <= i < 55
+        events += detector.update(i * 0.01, 0.6 if jolt else 0.95, jolt=jolt)
+    assert events == []
 
 
 def test_zones_follow_the_floor():

@@ -114,6 +114,39 @@ empty 6
     assert len(reps) >= 12 and all(r["perfect"] for r in reps)
 
 
+COUGHS = """
+person mass_kg=75 seed=43
+empty 3
+lie_down 1.5
+relax 3
+press 4
+rest 4
+cough
+rest 3
+cough
+rest 3
+cough
+rest 3
+set reps=4 descent_s=3 arch_reps=3 arch_depth=0.3
+rest 6
+get_up
+empty 6
+"""
+
+
+def test_a_cough_dips_every_cell_but_is_no_lift_off_and_an_arch_still_sounds_at_once():
+    # A cough jerks the whole trunk: every row reads 20-45 % less for a moment, the lumbar
+    # cells with them, which at a floor of 0.7 crosses it. The arch after the coughs must
+    # still sound within 50 ms.
+    person, events = play(COUGHS, floor=0.7)
+    coughs = [e["t"] for e in person.events if e["kind"] == "cough"]
+    assert len(coughs) == 3
+    truth = person.liftoffs(0.7)
+    alerts = alerts_in_exercise(person, events)
+    assert len(alerts) == len(truth) == 1
+    assert 0.0 <= alerts[0]["t"] - truth[0][0] <= 0.05
+
+
 def test_a_fast_descent_earns_a_double_chirp_event():
     _, events = play(ARCHES.replace("descent_s=3 arch_reps=3,5 arch_depth=0.3", "descent_s=1.2"))
     reps = of(events, "rep")

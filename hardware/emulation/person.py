@@ -58,7 +58,7 @@ Scenario vocabulary, one step per line (`#` starts a comment; durations in secon
                             # out: drawn per arch (0–0.35; 0.55–0.70). speedup: the last
                             # descent this share shorter than the first (fatigue).
     rest 20                 # legs on the floor, back relaxed but fairly flat
-    cough                   # a 0.25 s whole-body jerk (sensor only, not contact)
+    cough                   # a 0.25 s whole-body jerk: a dip, then a rebound (sensor only, not contact)
     arms 2                  # arms moved (load shifts to one side and toward the head)
     resettle dy_cm=1        # hips lifted and set down again, sliding (creep restarts)
     shift 1.5 dx_cm=1.5     # the body shifts sideways
@@ -375,8 +375,12 @@ class SimulatedPerson:
             elif command == "floor_test":
                 t = self._build_floor_test(t, kw, session)
             elif command == "cough":
-                tr.ramp("spike", t, t + 0.08, 0.35)
-                tr.ramp("spike", t + 0.12, t + 0.25, 0.0)
+                # The trunk jerks: every cell reads 20-45 % less for a few hundredths of a
+                # second, then more as it lands back, then settles.
+                depth = float(self._rng.uniform(0.2, 0.45))
+                tr.ramp("spike", t, t + 0.04, -depth)
+                tr.ramp("spike", t + 0.04, t + 0.1, 0.7 * depth)
+                tr.ramp("spike", t + 0.1, t + 0.25, 0.0)
                 self._event("cough", t, 0.3, session)
                 t += 0.3
             elif command == "arms":

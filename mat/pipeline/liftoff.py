@@ -3,10 +3,12 @@
 Lumbar contact (mat/pipeline/contact.py) below the user's floor, held one more frame, is a
 lift-off; back above the floor plus a margin, held a moment, is contact again (hysteresis, so
 a back hovering at the floor does not chatter). An arch is told apart from getting up by the
-rest of the body: an arch keeps it on the mat.
+rest of the body: an arch keeps it on the mat, and it moves load from the lumbar cells to the
+pelvis, where a cough or a jolt dips every cell's load at once for a tenth of a second.
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +25,14 @@ WARNING_BAND = 0.20
 #: An arch keeps the body on the mat: every row falling below this share of its calibrated load
 #: means the person is getting up, which is not a lift-off (fraction).
 BODY_LEAVING_SHARE = 0.5
+#: A jolt: every row lost at least this share of its load within JOLT_LOOKBACK_S (an arch moves
+#: load onto the pelvis: its row keeps or gains)...
+JOLT_DROP = 0.1
+JOLT_LOOKBACK_S = 0.25
+#: ...and the lumbar cells fell by not much more than the row that fell least (their share of
+#: their load then is at least this share of that row's). A back that arches in the middle of a
+#: cough falls further, and its alert is not held.
+JOLT_SHARE = 0.85
 
 
 def warning_floor(floor: float) -> float:
@@ -43,6 +53,34 @@ def body_leaving(pressed_load: np.ndarray, load: np.ndarray, alive: np.ndarray) 
     if not rows.any():
         return False
     return bool(np.max(now[rows] / pressed[rows]) < BODY_LEAVING_SHARE)
+
+
+class JoltWatch:
+    """Tells a cough or a jolt from an arch, frame by frame.
+
+    A cough jerks the whole trunk: for a tenth of a second every row reads some 20-45 % less,
+    then more, and lumbar contact dips with them although the back never left the mat. An arch
+    moves load from the lumbar cells onto the pelvis. So a lumbar drop that every row shares,
+    fallen as far within a quarter of a second, is a jolt."""
+
+    def __init__(self, lumbar_weights: np.ndarray) -> None:
+        self._lumbar = np.asarray(lumbar_weights) > 0
+        self._past: deque[tuple[float, float, np.ndarray]] = deque()  # (t, lumbar load, row loads)
+
+    def update(self, t: float, load: np.ndarray, alive: np.ndarray) -> bool:
+        """Is this frame in a jolt?"""
+        live = np.where(alive, load, 0.0)
+        lumbar, rows = float(live[self._lumbar].sum()), live.sum(axis=1)
+        past = self._past
+        past.append((t, lumbar, rows))
+        while len(past) > 1 and t - past[1][0] >= JOLT_LOOKBACK_S:
+            past.popleft()
+        then_t, lumbar_then, rows_then = past[0]
+        loaded = rows_then > 0
+        if t - then_t < JOLT_LOOKBACK_S / 2 or lumbar_then <= 0 or not loaded.any():
+            return False
+        least_fallen = float(np.max(rows[loaded] / rows_then[loaded]))
+        return least_fallen < 1 - JOLT_DROP and lumbar / lumbar_then > JOLT_SHARE * least_fallen
 
 
 @dataclass
@@ -77,12 +115,14 @@ class LiftOffDetector:
             return Zone("warning", float(min(max(level, 0.0), 1.0)))
         return Zone("ok")
 
-    def update(self, t: float, contact: float, body_leaving: bool = False) -> list[Event]:
+    def update(self, t: float, contact: float, body_leaving: bool = False, jolt: bool = False) -> list[Event]:
+        """`body_leaving`: the person is getting up; `jolt`: a cough or a jolt dipped the whole
+        body this frame (JoltWatch). Neither is a lift-off."""
         if np.isnan(contact):
             return []
         if self.lifted:
             return self._while_lifted(t, contact, body_leaving)
-        if contact < self.floor and not body_leaving:
+        if contact < self.floor and not body_leaving and not jolt:
             if self._below_since is None:
                 self._below_since = t
             if t - self._below_since >= LIFTOFF_DEBOUNCE_S - 1e-9:

@@ -27,7 +27,7 @@ from mat.pipeline.contact import LumbarContact
 from mat.pipeline.events import Event, count_liftoffs, make_event
 from mat.pipeline.floor_finder import FloorFinder
 from mat.pipeline.ladder import SideSwing, variant_seen
-from mat.pipeline.liftoff import LiftOffDetector, Zone, body_leaving
+from mat.pipeline.liftoff import JoltWatch, LiftOffDetector, Zone, body_leaving
 from mat.pipeline.reps import RepCounter
 
 
@@ -102,6 +102,7 @@ class Session:
         self.calibration: Calibration | None = None
         self.recalibrating = False
         self.contact_model: LumbarContact | None = None
+        self.jolt_watch: JoltWatch | None = None
         self.detector = LiftOffDetector(floor)
         # Replaced at the first calibration by one that knows the person's centre and legs-down map.
         self.reps = RepCounter(rows, cols, tempo_s)
@@ -176,7 +177,8 @@ class Session:
         # Only a low contact needs telling apart from getting up (and this is per frame).
         leaving = (lifted or contact < self.detector.floor) and body_leaving(
             self.calibration.pressed_load, frame.load, frame.alive)
-        detector_events = self.detector.update(frame.t, contact, leaving)
+        jolt = self.jolt_watch.update(frame.t, frame.load, frame.alive)
+        detector_events = self.detector.update(frame.t, contact, leaving, jolt)
         self._tell_reps_of_liftoffs(detector_events, was_lifted=lifted)
         events += detector_events
         events += self.reps.update(frame.t, frame.load, frame.alive, contact)
@@ -220,6 +222,7 @@ class Session:
         first = self.calibration is None
         self.calibration = calibration
         self.contact_model = LumbarContact(calibration)
+        self.jolt_watch = JoltWatch(calibration.lumbar_weights)
         if first:
             self.reps = RepCounter(self._rows, self._cols, self.tempo_s,
                                    lateral_centre=_lateral_centre(calibration.pressed_load),
