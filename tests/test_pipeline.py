@@ -147,6 +147,26 @@ def test_a_cough_dips_every_cell_but_is_no_lift_off_and_an_arch_still_sounds_at_
     assert 0.0 <= alerts[0]["t"] - truth[0][0] <= 0.05
 
 
+def test_a_quick_tired_rep_with_an_arch_late_in_a_set_still_counts():
+    # The set speeds up as the person tires (the 7th descent about 0.6 s) and the 7th and 8th
+    # reps pop into an arch: a peak that quick is a rep within a set, not a jolt.
+    person, events = play("""
+mat material=velostat noise=0.019 spread=0.3 strip_spread=0.56 creep=0.087 drift=0.03 unloaded=0.66 hum_mv=3.99 mains_hz=60 adc_noise=5.1 seed=77
+person mass_kg=91 seed=77
+empty 2
+lie_down 2.5
+relax 3.8
+press 2.7
+set reps=8 variant=bent_knee descent_s=1.03 ascent_s=1.12 pause_s=0.28 top_pause_s=0.84 tempo_jitter=0.1 bounce=0.33 speedup=0.36 arch_reps=7,8 arch_kind=pop near_miss_reps=2,4,6
+rest 8
+get_up
+empty 6
+""")
+    reps = of(events, "rep")
+    assert [r["rep"] for r in reps] == list(range(1, 9))
+    assert [r["perfect"] for r in reps][-2:] == [False, False]
+
+
 def test_a_fast_descent_earns_a_double_chirp_event():
     _, events = play(ARCHES.replace("descent_s=3 arch_reps=3,5 arch_depth=0.3", "descent_s=1.2"))
     reps = of(events, "rep")

@@ -65,8 +65,12 @@ SWING_MEMORY = 7
 RETURN_SHARE = 0.5
 #: ...or when a new swing of at least this share of it starts from a trough in between.
 RESTART_SHARE = 0.5
-#: No controlled descent is quicker than this (s); a quicker peak is a cough or a jolt.
+#: Before a set has begun, no descent is quicker than this (s): a quicker peak is the legs
+#: settling at their first top, a cough or a jolt...
 MIN_DESCENT_S = 0.5
+#: ...but within a set a tired person drops the legs in 0.5 s and less, and an arch at the
+#: bottom makes the peak come sooner still.
+MIN_DESCENT_IN_SET_S = 0.3
 #: At the first top the sacral row must have gained at least this (log ratio) over its level
 #: before the legs rose; at later tops it must not fall back by this share of that gain (after
 #: an arched rep: must not fall back to within this share of that gain over its level before).
@@ -458,7 +462,7 @@ class RepCounter:
                 # peak is where they left it.
                 self.phase = Phase.LIFTED
                 self._lift = self._lifted(trough, peak)
-            elif peak.x - top.x >= self._needed() and peak.timed_t - top.timed_t >= MIN_DESCENT_S:
+            elif peak.x - top.x >= self._needed() and peak.timed_t - top.timed_t >= self._min_descent():
                 self._descended(top, peak)
         return []
 
@@ -469,13 +473,17 @@ class RepCounter:
             # A whole new swing although the tilt never came back by half the last one (it
             # started from too low a trough, a press): that rep ended at the trough.
             events = self._complete(t)
-            if peak.timed_t - trough.timed_t >= MIN_DESCENT_S:
+            if peak.timed_t - trough.timed_t >= self._min_descent():
                 self._descended(trough, peak)
                 self._lift.top_u = trough.u
             return events
         if peak.x > self._bottom.x:  # still the same rep (a dip on the way down, or an arch)
             self._bottom = peak
         return []
+
+    def _min_descent(self) -> float:
+        """The quickest descent that is a rep here."""
+        return MIN_DESCENT_IN_SET_S if self.in_set else MIN_DESCENT_S
 
     def _needed(self) -> float:
         """The least swing that is a rep of this set."""
