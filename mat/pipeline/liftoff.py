@@ -3,8 +3,9 @@
 Lumbar contact (mat/pipeline/contact.py) below the user's floor, held one more frame, is a
 lift-off; back above the floor plus a margin, held a moment, is contact again (hysteresis, so
 a back hovering at the floor does not chatter). An arch is told apart from getting up by the
-rest of the body: an arch keeps it on the mat, and it moves load from the lumbar cells to the
-pelvis, where a cough or a jolt dips every cell's load at once for a tenth of a second.
+rest of the body: an arch keeps it on the mat. It is told apart from a cough the same way: an
+arch moves load from the lumbar cells to the pelvis, whereas a cough dips every row's load at
+once for a tenth of a second.
 """
 from __future__ import annotations
 
