@@ -29,7 +29,7 @@ BODY_LEAVING_SHARE = 0.5
 #: A jolt: every row lost at least this share of its load within JOLT_LOOKBACK_S (an arch moves
 #: load onto the pelvis: its row keeps or gains)...
 JOLT_DROP = 0.1
-JOLT_LOOKBACK_S = 0.25
+JOLT_LOOKBACK_S = 0.1
 #: ...and the lumbar cells fell by not much more than the row that fell least (their share of
 #: their load then is at least this share of that row's). A back that arches in the middle of a
 #: cough falls further, and its alert is not held.
@@ -62,7 +62,8 @@ class JoltWatch:
     A cough jerks the whole trunk: for a tenth of a second every row reads some 20-45 % less,
     then more, and lumbar contact dips with them although the back never left the mat. An arch
     moves load from the lumbar cells onto the pelvis. So a lumbar drop that every row shares,
-    fallen as far within a quarter of a second, is a jolt."""
+    fallen as far within a tenth of a second, is a jolt. An arch that fast still empties the
+    lumbar cells far more than the pelvis row loses."""
 
     def __init__(self, lumbar_weights: np.ndarray) -> None:
         self._lumbar = np.asarray(lumbar_weights) > 0
