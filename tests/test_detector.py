@@ -124,3 +124,17 @@ def test_dead_lumbar_cells_drop_out_of_both_sides_of_the_ratio():
     for i in range(20):
         contact = model.update(i * 0.01, load, alive)
     assert contact == pytest.approx(1.0, abs=0.01)
+
+
+def test_a_dead_cell_leaves_its_rows_share_of_the_footprint_to_its_row_mates():
+    # In an arch the apex's row loses more than the row above it: here 70 % against 30 %, so
+    # contact is 0.5. A dead cell in the apex row must not tilt the mix toward the other row.
+    model = LumbarContact(_calibration())
+    alive = np.ones((4, 4), dtype=bool)
+    alive[2, 0] = False
+    load = np.full((4, 4), 10.0)
+    load[1, :], load[2, :] = 7.0, 3.0
+    load[2, 0] = 0.0
+    for i in range(20):
+        contact = model.update(i * 0.01, load, alive)
+    assert contact == pytest.approx(0.5, abs=0.01)

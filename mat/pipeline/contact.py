@@ -58,9 +58,10 @@ class LumbarContact:
         self._window_since: float | None = None
 
     def update(self, t: float, load: np.ndarray, alive: np.ndarray, frozen: bool = False) -> float:
-        """Contact for this frame. Dead or offline cells drop out of the average. `frozen`: the
+        """Contact for this frame. Dead or offline cells drop out of the average, and
+        their row's live cells take their share. `frozen`: the
         back is lifted, so the glued level must not move."""
-        weights = self.weights if alive.all() else np.where(alive, self.weights, 0.0)
+        weights = self.weights if alive.all() else _live_weights(self.weights, alive)
         live_share = float(weights.sum())
         if live_share <= 1e-9:
             return float("nan")  # the whole lumbar footprint is gone: no honest answer
@@ -116,3 +117,12 @@ class LumbarContact:
             # seconds was; after a lift-off what follows the arch is all there is to go by.
             self.glued += (highest - self.glued) * min(dt / GLUED_DOWN_S, 1.0)
         self.glued = max(self.glued, GLUED_MIN)
+
+
+def _live_weights(weights: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """The footprint's weights over the cells alive now. A dead cell's weight goes to the live
+    cells of its own row: the rows of the footprint lose different shares of their load in an
+    arch (the apex's row the most), and a row whose cells all died drops out."""
+    live = np.where(alive, weights, 0.0)
+    row_live = live.sum(axis=1, keepdims=True)
+    return np.where(row_live > 0, live * weights.sum(axis=1, keepdims=True) / np.maximum(row_live, 1e-12), 0.0)
