@@ -58,9 +58,9 @@ class LumbarContact:
         self._window_since: float | None = None
 
     def update(self, t: float, load: np.ndarray, alive: np.ndarray, frozen: bool = False) -> float:
-        """Contact for this frame. Dead or offline cells drop out of the average, and
-        their row's live cells take their share. `frozen`: the
-        back is lifted, so the glued level must not move."""
+        """Contact for this frame. Dead or offline cells drop out of the average, and their
+        row's live cells take their share. `frozen`: the back is lifted, so the glued level
+        must not move."""
         weights = self.weights if alive.all() else _live_weights(self.weights, alive)
         live_share = float(weights.sum())
         if live_share <= 1e-9:
