@@ -19,13 +19,14 @@ COLUMNS = np.array([0.22, 0.28, 0.28, 0.22])
 class Body:
     """Load maps over time for a scripted person: a list of (until_s, posture, shift_rows)."""
 
-    def __init__(self, script, seed=0, shift_rows=0):
+    def __init__(self, script, seed=0, shift_rows=0, creep_rows=(0.1, 0.1, 0.1, 0.1)):
         rng = np.random.default_rng(seed)
         strip = np.array([1.0, 3.0, 0.5, 1.6])[:, None]  # gains several times apart between rows
         self.gain = strip * np.exp(0.2 * rng.standard_normal((4, 4)))
         self.noise = np.random.default_rng(seed + 1)
         self.script = script
         self.shift = shift_rows
+        self.creep = np.array(creep_rows)[:, None]  # each strip creeps at its own rate
 
     def posture_at(self, t):
         for until, posture in self.script:
@@ -40,12 +41,16 @@ class Body:
             rows = rows * PRESS_ROWS
         elif posture == "legs_up":
             rows = rows * np.array([1.0, 0.95, 1.05, 1.8])
+        elif posture == "gentle_press":  # the trough barely fuller than the row below it
+            rows = rows * np.array([1.15, 1.2, 1.12, 0.92])
+        elif posture == "legs_up_pressing":  # a set begins: the back pressed flat, the legs lifted
+            rows = rows * np.array([1.0, 1.2, 1.2, 1.25])
         elif posture == "legs_moving":
             rows = rows * np.array([1.0, 1.0, 1.0, 1.4 + 0.4 * np.sin(2 * np.pi * t / 2.0)])
         elif posture == "fidget":
             rows = rows * (1 + 0.15 * np.sin(2 * np.pi * t * np.array([1.3, 0.7, 1.1, 0.9])))
         rows = np.roll(rows, self.shift)  # lying high (-1) or low (+1): the body moves over the rows
-        creep = 1 + 0.1 * np.log1p(t)
+        creep = 1 + self.creep * np.log1p(t)
         true = np.outer(rows, COLUMNS) * creep
         return true * self.gain * (1 + 0.01 * self.noise.standard_normal((4, 4)))
 
@@ -125,6 +130,27 @@ def test_no_calibration_while_the_legs_move_and_the_mat_says_why():
     found, calibrator = calibrations(body, 25.0)
     assert found == []
     assert calibrator.problem == "not_still"
+
+
+def test_a_press_long_after_lying_down_is_placed_by_the_trough_not_by_creep():
+    # Row 2's strip creeps at 0.12 and the others at 0.07 (DOMAIN's range): from the first
+    # moments on the mat to a gentle press 40 s later, row 2 gains more by creep than the
+    # trough gains over it by the press. Measured from the relaxed seconds just before, it
+    # does not.
+    body = Body([(40.0, "relaxed"), (44.0, "gentle_press"), (50.0, "relaxed")], creep_rows=(0.07, 0.07, 0.12, 0.07))
+    found, calibrator = calibrations(body, 50.0)
+    final = calibrator.current
+    assert final.pressed and 41.5 <= final.t <= 44.2
+    assert lumbar_rows(final) == [0, 1]
+
+
+def test_legs_lifted_while_pressing_flat_are_no_press_revealed_by_relaxing():
+    # Calibrated relaxed; then a set begins: the back pressed flat and the legs lifted at once.
+    # The sacrum row gains with the legs' weight as the lumbar rows gain with the press, so the
+    # first map looks like a press let go. It is not one: the trough reads more now, not less.
+    body = Body([(6.0, "relaxed"), (20.0, "legs_up_pressing")])
+    found, calibrator = calibrations(body, 20.0)
+    assert len(found) == 1 and found[0].t < 6.0 and not found[0].pressed
 
 
 def test_legs_held_up_after_calibration_do_not_recalibrate():

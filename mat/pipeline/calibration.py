@@ -50,6 +50,13 @@ LEGS_UP_LOG_GAIN = 0.22
 LEGS_UP_ABOVE_KEPT = 0.92
 #: The least pressed moment is judged on the mean of this many samples (0.5 s).
 MOMENT_SAMPLES = 5
+#: A press is judged against the least pressed moment of the last this many seconds, never an
+#: older one: in the first minute on the mat each cell creeps at its own rate, and cells drift
+#: apart by as much as a press moves them. A press comes within seconds of the relaxed lying
+#: it is measured from.
+REFERENCE_WINDOW_S = 10.0
+#: Moments are kept this often for that (s).
+MOMENT_EVERY_S = 0.5
 #: A moment counts once the total load changed by at most this share over the last 0.5 s.
 SETTLED_TOTAL_CHANGE = 0.05
 #: A cell with less than this share of the peak cell's load counts as unloaded.
@@ -87,7 +94,8 @@ class Calibrator:
     def reset(self, t: float | None = None) -> None:
         """A new person: forget everything."""
         self._arrived_t = t
-        self._least_pressed: np.ndarray | None = None
+        self._moments: deque[tuple[float, np.ndarray]] = deque()  # settled moments, legs down
+        self._least_pressed: np.ndarray | None = None  # the least pressed of them
         self.current: Calibration | None = None
         self.problem: str | None = None  # why the mat cannot calibrate yet, for page and sound
         self.rearm()
@@ -115,7 +123,7 @@ class Calibrator:
             moment, before = window[-MOMENT_SAMPLES:].mean(axis=0), window[-2 * MOMENT_SAMPLES:-MOMENT_SAMPLES].mean(axis=0)
             # Still lying down (the load still arriving, unevenly) is no moment to measure from.
             if abs(float(moment.sum()) - float(before.sum())) <= SETTLED_TOTAL_CHANGE * float(before.sum()):
-                self._follow_least_pressed(moment, alive)
+                self._keep_moment(t, moment, alive)
         steady = (t - self._arrived_t >= SETTLE_S + STEADY_S
                   and self._samples[-1][0] - self._samples[0][0] >= STEADY_S - 1.5 * SAMPLE_INTERVAL_S
                   and _steady(window))
@@ -129,21 +137,27 @@ class Calibrator:
             return None
         return self._consider(t, candidate, alive)
 
-    def _follow_least_pressed(self, moment: np.ndarray, alive: np.ndarray) -> None:
-        """The least pressed the back has been, still or not: many people relax only a moment,
-        fidgeting, before they press, and that moment is what their press is measured against.
-        Legs lifted load the sacrum and would look "unpressed"; they are left out (_legs_lifted)."""
+    def _keep_moment(self, t: float, moment: np.ndarray, alive: np.ndarray) -> None:
+        """The least pressed the back has been of late, still or not: many people relax only a
+        moment, fidgeting, before they press, and that moment is what their press is measured
+        against. Legs lifted load the sacrum and would look "unpressed"; they are left out
+        (_legs_lifted)."""
+        moments = self._moments
+        if moments and t - moments[-1][0] < MOMENT_EVERY_S:
+            return
+        if moments and t - moments[0][0] > REFERENCE_WINDOW_S:
+            while moments and t - moments[0][0] > REFERENCE_WINDOW_S:
+                moments.popleft()
+            self._least_pressed = _least_pressed(moments, alive)
         loaded = _loaded(moment, alive)
         if loaded.sum() < 3:
             return
         reference = self._least_pressed
-        if reference is None:
-            self._least_pressed = moment
-            return
-        if _legs_lifted(reference, moment, loaded) or (
+        if reference is not None and _legs_lifted(reference, moment, loaded) or (
                 self.current is not None and _legs_lifted(self.current.pressed_load, moment, loaded)):
             return
-        if _press_strength(_relative_log_gain(reference, moment, loaded)) < 0:
+        moments.append((t, moment))
+        if reference is None or _press_strength(_relative_log_gain(reference, moment, loaded)) < 0:
             self._least_pressed = moment
 
     def _consider(self, t: float, candidate: np.ndarray, alive: np.ndarray) -> Calibration | None:
@@ -155,7 +169,7 @@ class Calibrator:
             self._least_pressed = candidate
         gain = _relative_log_gain(self._least_pressed, candidate, loaded)
         press = _press_strength(gain)
-        if press < 0:  # less pressed than anything so far: the new relaxed reference
+        if press < 0:  # less pressed than anything of late: the new relaxed reference
             self._least_pressed = candidate
             gain, press = np.zeros_like(gain), 0.0
         pressed = press >= PRESS_LOG_GAIN
@@ -181,8 +195,15 @@ class Calibrator:
         was the press. Keep its map, and take the footprint from what relaxing gave up."""
         if _legs_lifted(self.current.pressed_load, relaxed, loaded):
             return None  # legs held up, not relaxing
-        gain = _relative_log_gain(relaxed, self.current.pressed_load, loaded)
+        first = self.current.pressed_load
+        gain = _relative_log_gain(relaxed, first, loaded)
         if _press_strength(gain) < PRESS_LOG_GAIN:
+            return None
+        # Relaxing gives up load in the trough, although creep has raised every reading since.
+        # When the trough row reads more now, the "relaxing" was the sacrum gaining: legs lifted
+        # while pressing the back flat, as a set begins.
+        trough = _trough_row(gain)
+        if np.where(loaded, relaxed, 0.0)[trough].sum() >= np.where(loaded, first, 0.0)[trough].sum():
             return None
         weights = _press_weights(gain, loaded)
         if weights is None:
@@ -194,6 +215,15 @@ class Calibrator:
 
     def _press_vs_current(self, candidate: np.ndarray, loaded: np.ndarray) -> float:
         return _press_strength(_relative_log_gain(self.current.pressed_load, candidate, loaded))
+
+
+def _least_pressed(moments, alive: np.ndarray) -> np.ndarray:
+    """The least pressed of the moments, taken in turn."""
+    least = None
+    for _, moment in moments:
+        if least is None or _press_strength(_relative_log_gain(least, moment, _loaded(moment, alive))) < 0:
+            least = moment
+    return least
 
 
 def _loaded(load: np.ndarray, alive: np.ndarray) -> np.ndarray:
@@ -249,8 +279,12 @@ def _press_weights(gain: np.ndarray, loaded: np.ndarray) -> np.ndarray | None:
     """The lumbar footprint placed by the press: pressing fills the lumbar trough, so the row
     that gained most (above the sacrum row) is the trough, and the lumbar spine is that row and
     the one above it, toward the ribs."""
-    trough = int(np.argmax(gain.mean(axis=1)[:-1]))
-    return _rows_weights(loaded, max(trough - 1, 0))
+    return _rows_weights(loaded, max(_trough_row(gain) - 1, 0))
+
+
+def _trough_row(gain: np.ndarray) -> int:
+    """The row above the sacrum row that a press loaded most."""
+    return int(np.argmax(gain.mean(axis=1)[:-1]))
 
 
 def _anatomical_weights(loaded: np.ndarray) -> np.ndarray | None:
