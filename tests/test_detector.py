@@ -115,6 +115,35 @@ def test_creep_is_followed_while_the_back_is_down_but_not_during_a_slow_sag():
     assert contact < 0.5
 
 
+def _feed(model, t, seconds, lumbar, frozen=False, dt=0.01):
+    """`seconds` of frames whose lumbar cells (rows 1-2) read `lumbar`; returns (t, contact)."""
+    alive = np.ones((4, 4), dtype=bool)
+    load = np.full((4, 4), 10.0)
+    contact = None
+    for _ in range(int(round(seconds / dt))):
+        load[1:3, :] = lumbar
+        contact = model.update(t, load, alive, frozen=frozen)
+        t += dt
+    return t, contact
+
+
+def test_after_a_lift_off_a_relaxed_calibration_reads_glued_as_glued():
+    # Calibrated on relaxed lying (the lumbar cells at 0.78 of their glued load): glued reads
+    # 10 / 0.78 = 12.8 at calibration, and 16 after creep. After a lift-off the cells' creep
+    # restarts and glued reads 12.8 again: that is contact 1.0, not 1.28.
+    calibration = _calibration()
+    model = LumbarContact(Calibration(0.0, calibration.pressed_load, calibration.lumbar_weights,
+                                      calibration.lumbar_load, calibration.total_load, pressed=False))
+    t, _ = _feed(model, 0.0, 2.0, 10.0)
+    for i in range(30):
+        t, _ = _feed(model, t, 1.0, 12.8 + 0.11 * i)
+    t, contact = _feed(model, t, 0.5, 16.0)
+    assert contact == pytest.approx(1.0, abs=0.05)
+    t, _ = _feed(model, t, 1.0, 3.0, frozen=True)
+    t, contact = _feed(model, t, 0.3, 12.8, frozen=True)
+    assert contact == pytest.approx(1.0, abs=0.06)
+
+
 def test_dead_lumbar_cells_drop_out_of_both_sides_of_the_ratio():
     model = LumbarContact(_calibration())
     alive = np.ones((4, 4), dtype=bool)

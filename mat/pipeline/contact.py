@@ -35,6 +35,9 @@ GLUED_SMOOTHING_S = 0.3
 #: While lifted, the back has come down once the level has climbed back this share of the way
 #: from its lowest toward the glued level.
 CAME_DOWN_SHARE = 0.5
+#: Lying relaxed, the lumbar cells carry about this share of their glued load (0.7–0.85): what a
+#: calibration taken on relaxed lying says glued read then.
+RELAXED_SHARE = 0.78
 #: Contact is lightly smoothed against per-frame noise (time constant, s): adds ~10 ms of lag.
 SMOOTHING_S = 0.012
 
@@ -48,6 +51,8 @@ class LumbarContact:
         # Per-cell reference; a cell that read nothing at calibration cannot be compared.
         self._reference = np.where(calibration.pressed_load > 0, calibration.pressed_load, np.inf)
         self.glued = 1.0  # the glued level, on the scale of the calibration (1.0 = as then)
+        # What glued read when the calibration was taken, the cells' creep as young as then.
+        self._glued_at_calibration = 1.0 if calibration.pressed else 1.0 / RELAXED_SHARE
         self._smoothed: float | None = None
         self._slow: float | None = None
         self._last_t: float | None = None
@@ -86,7 +91,7 @@ class LumbarContact:
         self._lowest = min(self._lowest, self._smoothed)
         came_down = self._smoothed - self._lowest >= CAME_DOWN_SHARE * (self.glued - self._lowest)
         self._creep_restarted = self._creep_restarted or came_down
-        return min(self.glued, 1.0) if self._creep_restarted else self.glued
+        return min(self.glued, self._glued_at_calibration) if self._creep_restarted else self.glued
 
     def _follow_glued(self, t: float, dt: float, frozen: bool) -> None:
         if frozen and not self._was_frozen:
@@ -99,7 +104,7 @@ class LumbarContact:
             # what glued reads; the level follows the creep up again from where it restarted.
             self._recent.clear()
             if self._creep_restarted:
-                self.glued = min(self.glued, 1.0)
+                self.glued = min(self.glued, self._glued_at_calibration)
             self._was_frozen = False
         slow = self._slow
         while self._recent and self._recent[-1][1] <= slow:
