@@ -50,10 +50,10 @@ LEGS_UP_LOG_GAIN = 0.22
 LEGS_UP_ABOVE_KEPT = 0.92
 #: The least pressed moment is judged on the mean of this many samples (0.5 s).
 MOMENT_SAMPLES = 5
-#: A press is judged against the least pressed moment of the last this many seconds, never an
-#: older one: in the first minute on the mat each cell creeps at its own rate, and cells drift
-#: apart by as much as a press moves them. A press comes within seconds of the relaxed lying
-#: it is measured from.
+#: A press is judged first against the least pressed moment of the last this many seconds: in
+#: the first minute on the mat each cell creeps at its own rate, and cells drift apart by as
+#: much as a press moves them. (A re-press from a fairly flat rest between sets shows only
+#: against the least pressed moment since lying down, which is asked next.)
 REFERENCE_WINDOW_S = 10.0
 #: Moments are kept this often for that (s).
 MOMENT_EVERY_S = 0.5
@@ -96,6 +96,7 @@ class Calibrator:
         self._arrived_t = t
         self._moments: deque[tuple[float, np.ndarray]] = deque()  # settled moments, legs down
         self._least_pressed: np.ndarray | None = None  # the least pressed of them
+        self._least_pressed_ever: np.ndarray | None = None  # ... and since lying down
         self.current: Calibration | None = None
         self.problem: str | None = None  # why the mat cannot calibrate yet, for page and sound
         self.rearm()
@@ -159,6 +160,10 @@ class Calibrator:
         moments.append((t, moment))
         if reference is None or _press_strength(_relative_log_gain(reference, moment, loaded)) < 0:
             self._least_pressed = moment
+        ever = self._least_pressed_ever
+        if ever is None or (not _legs_lifted(ever, moment, loaded)
+                            and _press_strength(_relative_log_gain(ever, moment, loaded)) < 0):
+            self._least_pressed_ever = moment
 
     def _consider(self, t: float, candidate: np.ndarray, alive: np.ndarray) -> Calibration | None:
         loaded = _loaded(candidate, alive)
@@ -168,9 +173,13 @@ class Calibrator:
         if self._least_pressed is None:
             self._least_pressed = candidate
         gain = _relative_log_gain(self._least_pressed, candidate, loaded)
+        if _press_strength(gain) < PRESS_LOG_GAIN and self._least_pressed_ever is not None:
+            # A press from a rest that was itself fairly flat shows only against the least
+            # pressed moment since lying down.
+            gain = _relative_log_gain(self._least_pressed_ever, candidate, loaded)
         press = _press_strength(gain)
         if press < 0:  # less pressed than anything of late: the new relaxed reference
-            self._least_pressed = candidate
+            self._least_pressed = self._least_pressed_ever = candidate
             gain, press = np.zeros_like(gain), 0.0
         pressed = press >= PRESS_LOG_GAIN
         if self.current is not None and not self._forced:
