@@ -137,6 +137,10 @@ def test_a_summary_written_while_the_broker_is_down_goes_out_when_it_returns(bro
             broker.stop()
             stopped["down"] = t
 
+    # Subscribed with a persistent session before the outage: the broker keeps it across its
+    # restart, so what the publisher sends the moment it reconnects is not lost to a subscriber
+    # that had not reconnected yet.
+    recorder = Recorder(broker.port, persistent="outage-recorder")
     try:
         wait(lambda: publisher.connected, what="connected")
         loop, _ = run_mat(ONE_ARCH, store, publisher, during=outage)
@@ -146,7 +150,6 @@ def test_a_summary_written_while_the_broker_is_down_goes_out_when_it_returns(bro
         time.sleep(1.0)  # it stays there while the broker is away
         assert store.outbox_count() == 1
         broker.start()
-        recorder = Recorder(broker.port)
         wait(lambda: store.outbox_count() == 0, timeout_s=30, what="the outbox drained after the restart")
         end = next(e for e in loop.event_log if e["type"] == "session_end")
         summary = json.loads(retained(broker.port, topics.session))
@@ -155,8 +158,8 @@ def test_a_summary_written_while_the_broker_is_down_goes_out_when_it_returns(bro
         recorder.wait_for(lambda r: any(json.loads(p)["type"] == "session_end" for p in r.on(topics.event)),
                           timeout_s=30, what="the events kept while the broker was down")
         assert retained(broker.port, topics.availability) == "online"
-        recorder.close()
     finally:
+        recorder.close()
         publisher.close()
 
 
