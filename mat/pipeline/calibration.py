@@ -139,17 +139,17 @@ class Calibrator:
         return self._consider(t, candidate, alive)
 
     def _keep_moment(self, t: float, moment: np.ndarray, alive: np.ndarray) -> None:
-        """The least pressed the back has been of late, still or not: many people relax only a
-        moment, fidgeting, before they press, and that moment is what their press is measured
-        against. Legs lifted load the sacrum and would look "unpressed"; they are left out
-        (_legs_lifted)."""
+        """Follow the least pressed the back has been, still or not, over the last
+        REFERENCE_WINDOW_S and since lying down: many people relax only a moment, fidgeting,
+        before they press, and that moment is what their press is measured against. Legs lifted
+        load the sacrum and would look "unpressed"; they are left out (_legs_lifted)."""
         moments = self._moments
         if moments and t - moments[-1][0] < MOMENT_EVERY_S:
             return
         if moments and t - moments[0][0] > REFERENCE_WINDOW_S:
             while moments and t - moments[0][0] > REFERENCE_WINDOW_S:
                 moments.popleft()
-            self._least_pressed = _least_pressed(moments, alive)
+            self._least_pressed = _least_pressed_of(moments, alive)
         loaded = _loaded(moment, alive)
         if loaded.sum() < 3:
             return
@@ -226,7 +226,7 @@ class Calibrator:
         return _press_strength(_relative_log_gain(self.current.pressed_load, candidate, loaded))
 
 
-def _least_pressed(moments, alive: np.ndarray) -> np.ndarray:
+def _least_pressed_of(moments, alive: np.ndarray) -> np.ndarray | None:
     """The least pressed of the moments, taken in turn."""
     least = None
     for _, moment in moments:
