@@ -289,6 +289,7 @@ class RepCounter:
         self._lumbar_rows = max(rows // 2, 1)
         self._ref = None if legs_down_load is None else np.maximum(np.array(legs_down_load, dtype=float), 0.0)
         self._row_ref_cache: list[float] | None = None
+        self._failed: np.ndarray | None = None  # cells that failed at some point
         self._row_ref_key: bytes | None = None
         # The signals, smoothed.
         self._last_t: float | None = None
@@ -368,6 +369,13 @@ class RepCounter:
         lumbar contact now, when known."""
         if contact is not None and not math.isnan(contact):
             self._lowest_contact = min(self._lowest_contact, contact)
+        if alive is not None and not alive.all():
+            # A cell that failed once stays out of the tilt: a dying cell drops out and comes
+            # back, and each switch of the cells compared would step the tilt.
+            cells = ~alive & alive.any(axis=1, keepdims=True)  # not a whole chip offline
+            self._failed = cells if self._failed is None else (self._failed | cells)
+        if self._failed is not None:
+            alive = (np.ones_like(self._failed) if alive is None else alive) & ~self._failed
         if alive is not None and not alive.all():
             load = np.where(alive, load, 0.0)
         row_load = load.sum(axis=1).tolist()
