@@ -133,10 +133,10 @@ def test_no_calibration_while_the_legs_move_and_the_mat_says_why():
 
 
 def test_a_press_long_after_lying_down_is_placed_by_the_trough_not_by_creep():
-    # Row 2's strip creeps at 0.12 and the others at 0.07 (the ends of the range in hardware/README.md): from the first
-    # moments on the mat to a gentle press 40 s later, row 2 gains more by creep than the
-    # trough gains over it by the press. Measured from the relaxed seconds just before, it
-    # does not.
+    # Row 2's strip creeps at 0.12 and the others at 0.07 (the ends of the range in
+    # hardware/README.md): from the first moments on the mat to a gentle press 40 s later, row 2
+    # gains more by creep than the trough gains over it by the press. Measured from the relaxed
+    # seconds just before, it does not.
     body = Body([(40.0, "relaxed"), (44.0, "gentle_press"), (50.0, "relaxed")], creep_rows=(0.07, 0.07, 0.12, 0.07))
     found, calibrator = calibrations(body, 50.0)
     final = calibrator.current
