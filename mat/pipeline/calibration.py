@@ -158,11 +158,10 @@ class Calibrator:
                 self.current is not None and _legs_lifted(self.current.pressed_load, moment, loaded)):
             return
         moments.append((t, moment))
-        if reference is None or _press_strength(_relative_log_gain(reference, moment, loaded)) < 0:
+        if _less_pressed(moment, reference, loaded):
             self._least_pressed = moment
         ever = self._least_pressed_ever
-        if ever is None or (not _legs_lifted(ever, moment, loaded)
-                            and _press_strength(_relative_log_gain(ever, moment, loaded)) < 0):
+        if _less_pressed(moment, ever, loaded) and (ever is None or not _legs_lifted(ever, moment, loaded)):
             self._least_pressed_ever = moment
 
     def _consider(self, t: float, candidate: np.ndarray, alive: np.ndarray) -> Calibration | None:
@@ -230,9 +229,14 @@ def _least_pressed_of(moments, alive: np.ndarray) -> np.ndarray | None:
     """The least pressed of the moments, taken in turn."""
     least = None
     for _, moment in moments:
-        if least is None or _press_strength(_relative_log_gain(least, moment, _loaded(moment, alive))) < 0:
+        if _less_pressed(moment, least, _loaded(moment, alive)):
             least = moment
     return least
+
+
+def _less_pressed(moment: np.ndarray, reference: np.ndarray | None, loaded: np.ndarray) -> bool:
+    """Is the moment less pressed than the reference (or is there none yet)?"""
+    return reference is None or _press_strength(_relative_log_gain(reference, moment, loaded)) < 0
 
 
 def _loaded(load: np.ndarray, alive: np.ndarray) -> np.ndarray:

@@ -289,8 +289,8 @@ class RepCounter:
         self._lumbar_rows = max(rows // 2, 1)
         self._ref = None if legs_down_load is None else np.maximum(np.array(legs_down_load, dtype=float), 0.0)
         self._row_ref_cache: list[float] | None = None
-        self._failed: np.ndarray | None = None  # cells that failed at some point
         self._row_ref_key: bytes | None = None
+        self._failed: np.ndarray | None = None  # cells that failed at some point: out of the tilt
         # The signals, smoothed.
         self._last_t: float | None = None
         self._x: float | None = None       # the tilt
